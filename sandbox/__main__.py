@@ -1,0 +1,4 @@
+from sandbox.server import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""A declarative Airbyte source for HubSpot."""
+
+from source_hubspot.source import SourceHubspot
+
+__all__ = ["SourceHubspot"]

@@ -1,0 +1,513 @@
+"""The few components the declarative manifest cannot express.
+
+Each class says why YAML could not do the job. They are small, hold no global state and make HTTP calls
+only through requesters declared in the manifest, so authentication, retries, the rate budget and test
+mocks all apply to them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import InitVar, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
+
+import orjson
+import requests
+from airbyte_cdk.config_observation import emit_configuration_as_airbyte_control_message
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeOauth2Authenticator
+from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.declarative.schema.schema_loader import SchemaLoader
+from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import (
+    ConfigTransformation,
+)
+from airbyte_cdk.sources.utils.transform import TransformConfig, TypeTransformer
+from airbyte_cdk.utils import AirbyteTracedException
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
+
+from source_hubspot.constants import (
+    ASSOCIATION_BATCH_SIZE,
+    OAUTH_CREDENTIALS,
+    PRIVATE_APP_CREDENTIALS,
+    TOKEN_REFRESH_MARGIN_FRACTION,
+    TOKEN_REFRESH_MARGIN_MAX_SECONDS,
+)
+
+logger = logging.getLogger("airbyte")
+
+_PARSED_BODY = "_hubspot_parsed_body"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Decoding and extraction (the fast path, DESIGN.md section 5)
+# --------------------------------------------------------------------------------------------------------------
+
+
+class HubspotJsonDecoder(JsonDecoder):
+    """Parses each response body once with orjson and keeps it on the response.
+
+    The stock JsonDecoder is called by the extractor and again by the paginator, parsing every (large) page
+    twice; the manifest has no switch for caching.
+    """
+
+    def __init__(self, parameters: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> None:
+        super().__init__(parameters=parameters or {})
+
+    def decode(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        yield parse_body(response)
+
+
+def parse_body(response: requests.Response) -> Any:
+    body = getattr(response, _PARSED_BODY, None)
+    if body is None:
+        content = response.content
+        try:
+            body = orjson.loads(content) if content else {}
+        except orjson.JSONDecodeError:
+            body = {}
+        setattr(response, _PARSED_BODY, body)
+    return body
+
+
+@dataclass
+class HubspotRecordExtractor(RecordExtractor):
+    """Returns `body["results"]` and attaches association id arrays read with v4 batch calls.
+
+    DpathExtractor walks every node of a wide page; and attaching associations needs extra batch requests per
+    page (HubSpot's search returns none), which no declarative extractor can make.
+    """
+
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+    associations_requester: Optional[HttpRequester] = None
+    object_type: str = ""
+    associations: List[str] = field(default_factory=list)
+    associations_path: str = ""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        parameters = parameters or {}
+        self.object_type = self.object_type or parameters.get("object_type", "")
+        self.associations = list(self.associations or parameters.get("associations") or [])
+        self.associations_path = self.associations_path or parameters.get("associations_path", "/crm/v4/associations")
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        body = parse_body(response)
+        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+            raise AirbyteTracedException(
+                message=(
+                    f"HubSpot answered {response.request.method} {_path_of(response)} with a body that has no "
+                    f"'results' list (HTTP {response.status_code}). This is a HubSpot-side fault; retry the sync."
+                ),
+                internal_message=f"unexpected body: {response.text[:300]!r}",
+                failure_type=FailureType.transient_error,
+            )
+        records: List[MutableMapping[str, Any]] = body["results"]
+        for record in records:
+            if "id" not in record:
+                raise AirbyteTracedException(
+                    message=(
+                        f"HubSpot returned a {self.object_type} record without an 'id' from {_path_of(response)}; "
+                        "the page cannot be trusted. Retry the sync; if it persists, report it to HubSpot support."
+                    ),
+                    failure_type=FailureType.transient_error,
+                )
+        if records and self.associations and self.associations_requester is not None:
+            self._attach_associations(records)
+        return records
+
+    def _attach_associations(self, records: List[MutableMapping[str, Any]]) -> None:
+        ids = [str(record["id"]) for record in records]
+        for to_type in self.associations:
+            path = f"{self.associations_path}/{self.object_type}/{to_type}/batch/read"
+            linked = read_association_ids(self.associations_requester, path, ids)
+            for record in records:
+                record[to_type] = linked.get(str(record["id"]), [])
+
+
+def read_association_ids(requester: HttpRequester, path: str, ids: List[str]) -> Dict[str, List[str]]:
+    """All associated ids of `to_type` for each id, following each result's own paging to the end."""
+    linked: Dict[str, List[str]] = {}
+    seen: Dict[str, set] = {}
+    pending: List[Dict[str, str]] = [{"id": object_id} for object_id in ids]
+    while pending:
+        batch, pending = pending[:ASSOCIATION_BATCH_SIZE], pending[ASSOCIATION_BATCH_SIZE:]
+        response = requester.send_request(path=path, request_body_json={"inputs": batch}, log_formatter=None)
+        body = parse_body(response) if response is not None else {}
+        for result in body.get("results") or []:
+            from_id = str((result.get("from") or {}).get("id"))
+            bucket = linked.setdefault(from_id, [])
+            known = seen.setdefault(from_id, set())
+            for target in result.get("to") or []:
+                to_id = str(target.get("toObjectId"))
+                if to_id not in known:
+                    known.add(to_id)
+                    bucket.append(to_id)
+            after = ((result.get("paging") or {}).get("next") or {}).get("after")
+            if after:
+                pending.append({"id": from_id, "after": str(after)})
+    return linked
+
+
+def _path_of(response: requests.Response) -> str:
+    url = response.request.url if response.request is not None else response.url
+    return requests.utils.urlparse(url).path if url else "?"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Schema and value casting
+# --------------------------------------------------------------------------------------------------------------
+
+_NULLABLE_STRING = {"type": ["null", "string"]}
+
+
+def json_schema_for_property(hubspot_type: str) -> Dict[str, Any]:
+    """JSON-schema type for a HubSpot property type; unknown types fall back to string."""
+    if hubspot_type == "number":
+        return {"type": ["null", "number"]}
+    if hubspot_type == "bool":
+        return {"type": ["null", "boolean"]}
+    if hubspot_type == "datetime":
+        return {"type": ["null", "string"], "format": "date-time"}
+    if hubspot_type == "date":
+        return {"type": ["null", "string"], "format": "date"}
+    return dict(_NULLABLE_STRING)
+
+
+def build_object_schema(properties: List[Mapping[str, Any]], associations: List[str]) -> Dict[str, Any]:
+    property_schemas = {
+        prop["name"]: json_schema_for_property(str(prop.get("type", "string")))
+        for prop in properties
+        if prop.get("name")
+    }
+    columns: Dict[str, Any] = {
+        "id": {"type": ["null", "string"]},
+        "createdAt": {"type": ["null", "string"], "format": "date-time"},
+        "updatedAt": {"type": ["null", "string"], "format": "date-time"},
+        "archived": {"type": ["null", "boolean"]},
+        "archivedAt": {"type": ["null", "string"], "format": "date-time"},
+        "properties": {"type": ["null", "object"], "additionalProperties": True, "properties": property_schemas},
+    }
+    for name, schema in property_schemas.items():
+        columns[f"properties_{name}"] = schema
+    for to_type in associations:
+        columns[to_type] = {"type": ["null", "array"], "items": {"type": ["null", "string"]}}
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": ["null", "object"],
+        "additionalProperties": True,
+        "properties": columns,
+    }
+
+
+@dataclass
+class HubspotPropertiesSchemaLoader(SchemaLoader):
+    """Builds the stream schema from HubSpot's properties API: typed, nested and flattened.
+
+    DynamicSchemaLoader produces a flat schema and fails on unmapped types; HubSpot streams need the values both
+    nested under `properties` and flattened as `properties_<name>`, association arrays, and a string fallback
+    for any type HubSpot adds later.
+    """
+
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+    requester: HttpRequester
+    object_type: str = ""
+    associations: List[str] = field(default_factory=list)
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        parameters = parameters or {}
+        self.object_type = self.object_type or parameters.get("object_type", "")
+        self.associations = list(self.associations or parameters.get("associations") or [])
+        self._schema: Optional[Dict[str, Any]] = None
+        self._lock = threading.Lock()
+
+    def get_json_schema(self) -> Mapping[str, Any]:
+        with self._lock:
+            if self._schema is None:
+                response = self.requester.send_request(log_formatter=None)
+                body = parse_body(response) if response is not None else {}
+                results = body.get("results") if isinstance(body, dict) else None
+                if not isinstance(results, list):
+                    raise AirbyteTracedException(
+                        message=f"HubSpot's properties API for {self.object_type} answered without a 'results' list.",
+                        failure_type=FailureType.transient_error,
+                    )
+                self._schema = build_object_schema(results, self.associations)
+            return self._schema
+
+
+def _cast_number(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if number.is_integer() and "." not in text and "e" not in text.lower() and abs(number) < 2**53:
+        return int(number)
+    return number
+
+
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+
+
+def _cast_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None
+
+
+def _epoch_millis_to_datetime(text: str) -> Optional[datetime]:
+    if text.isdigit() or (text.startswith("-") and text[1:].isdigit()):
+        return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
+    return None
+
+
+def _cast_datetime(value: Any) -> Any:
+    text = str(value).strip()
+    if not text:
+        return None
+    moment = _epoch_millis_to_datetime(text)
+    if moment is not None:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return text
+
+
+def _cast_date(value: Any) -> Any:
+    text = str(value).strip()
+    if not text:
+        return None
+    moment = _epoch_millis_to_datetime(text)
+    if moment is not None:
+        return moment.strftime("%Y-%m-%d")
+    return text[:10] if len(text) > 10 and text[10] == "T" else text
+
+
+def _cast_string(value: Any) -> Any:
+    return value if isinstance(value, str) else (None if value is None else str(value))
+
+
+def caster_for(schema: Mapping[str, Any]) -> Callable[[Any], Any]:
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if "number" in types or "integer" in types:
+        return _cast_number
+    if "boolean" in types:
+        return _cast_bool
+    if schema.get("format") == "date-time":
+        return _cast_datetime
+    if schema.get("format") == "date":
+        return _cast_date
+    return _cast_string
+
+
+class HubspotRecordCaster(TypeTransformer):
+    """Casts HubSpot's string property values to the schema's types and adds `properties_<name>` columns.
+
+    `schema_normalization: Default` validates every record with jsonschema (DESIGN.md section 5 measured ~10x the
+    CPU per wide record); here a per-property caster table is built once per schema and applied in place.
+    """
+
+    config: Mapping[str, Any]
+
+    def __init__(self, config: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> None:
+        super().__init__(TransformConfig.NoTransform)
+        self._casters: Dict[int, Tuple[Dict[str, Tuple[Callable[[Any], Any], str]], Callable[[Any], Any]]] = {}
+
+    def _casters_for(self, schema: Mapping[str, Any]) -> Tuple[Dict[str, Tuple[Callable[[Any], Any], str]], Callable]:
+        key = id(schema)
+        table = self._casters.get(key)
+        if table is None:
+            nested = ((schema.get("properties") or {}).get("properties") or {}).get("properties") or {}
+            table = ({name: (caster_for(prop_schema), f"properties_{name}") for name, prop_schema in nested.items()}, _cast_string)
+            self._casters[key] = table
+        return table
+
+    def transform(self, record: Dict[str, Any], schema: Mapping[str, Any]) -> None:  # type: ignore[override]
+        casters, fallback = self._casters_for(schema)
+        values = record.get("properties")
+        if isinstance(values, dict):
+            for name, value in values.items():
+                entry = casters.get(name)
+                if value is not None:
+                    value = entry[0](value) if entry else fallback(value)
+                    values[name] = value
+                record[entry[1] if entry else f"properties_{name}"] = value
+        if "id" in record and not isinstance(record["id"], str):
+            record["id"] = str(record["id"])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Authentication
+# --------------------------------------------------------------------------------------------------------------
+
+_REFRESH_ERRORS = {
+    "BAD_CLIENT_ID": (
+        "HubSpot rejected the OAuth client id (BAD_CLIENT_ID). Set credentials.client_id to the Client ID shown on "
+        "the Auth tab of the HubSpot app that issued the refresh token."
+    ),
+    "BAD_CLIENT_SECRET": (
+        "HubSpot rejected the OAuth client secret (BAD_CLIENT_SECRET). Set credentials.client_secret to the Client "
+        "secret shown on the Auth tab of the HubSpot app that issued the refresh token."
+    ),
+    "BAD_REFRESH_TOKEN": (
+        "HubSpot rejected the refresh token (BAD_REFRESH_TOKEN): it is invalid, was revoked (the app was uninstalled "
+        "or its access removed) or belongs to another app. Re-authenticate the source (run the OAuth flow again) to "
+        "get a new credentials.refresh_token."
+    ),
+    "BAD_GRANT_TYPE": "HubSpot rejected the token request (BAD_GRANT_TYPE). Check credentials.oauth_token_url.",
+}
+
+
+@dataclass
+class HubspotOAuthAuthenticator(DeclarativeOauth2Authenticator):
+    """OAuth refresh with HubSpot's own error vocabulary, an early refresh, and rotated refresh tokens persisted.
+
+    The stock OAuthAuthenticator reports every rejected refresh the same way and, with `refresh_token_updater`,
+    rewrites the config on every refresh; HubSpot users need to know which credential is wrong, and the config
+    should change only when HubSpot really hands out a new refresh token.
+    """
+
+    def refresh_access_token(self) -> Tuple[str, Any]:  # type: ignore[override]
+        try:
+            body = self._make_handled_request()
+        except requests.exceptions.HTTPError as error:
+            raise self._explain_refresh_error(error.response) from None
+        except AirbyteTracedException as error:
+            cause = error.__cause__
+            if isinstance(cause, requests.exceptions.HTTPError) and cause.response is not None:
+                raise self._explain_refresh_error(cause.response) from None
+            raise
+        access_token = body.get("access_token")
+        if not access_token:
+            raise AirbyteTracedException(
+                message="HubSpot's token endpoint answered without an access_token. Check credentials.oauth_token_url.",
+                failure_type=FailureType.config_error,
+            )
+        add_to_secrets(access_token)
+        self._persist_rotated_refresh_token(body.get("refresh_token"))
+        expires_in = _as_seconds(body.get("expires_in"))
+        margin = min(TOKEN_REFRESH_MARGIN_MAX_SECONDS, expires_in * TOKEN_REFRESH_MARGIN_FRACTION)
+        return access_token, ab_datetime_now() + timedelta(seconds=max(expires_in - margin, 1))
+
+    def _explain_refresh_error(self, response: Optional[requests.Response]) -> AirbyteTracedException:
+        status = response.status_code if response is not None else None
+        try:
+            body = response.json() if response is not None else {}
+        except ValueError:
+            body = {}
+        code = str(body.get("status") or body.get("error") or "") if isinstance(body, dict) else ""
+        detail = str(body.get("message") or "") if isinstance(body, dict) else ""
+        message = _REFRESH_ERRORS.get(code)
+        if message is None:
+            message = (
+                f"HubSpot's token endpoint refused to refresh the access token (HTTP {status}"
+                f"{', ' + code if code else ''}{': ' + detail if detail else ''}). Check credentials.client_id, "
+                "credentials.client_secret and credentials.refresh_token, or re-authenticate the source."
+            )
+        return AirbyteTracedException(
+            message=message,
+            internal_message=f"token refresh failed with HTTP {status}: {code} {detail}".strip(),
+            failure_type=FailureType.config_error,
+        )
+
+    def _persist_rotated_refresh_token(self, new_refresh_token: Optional[str]) -> None:
+        if not new_refresh_token:
+            return
+        add_to_secrets(new_refresh_token)
+        credentials = self.config.get("credentials") if isinstance(self.config, Mapping) else None
+        if not isinstance(credentials, MutableMapping) or credentials.get("refresh_token") == new_refresh_token:
+            return
+        credentials["refresh_token"] = new_refresh_token
+        self._refresh_token = new_refresh_token  # used by the next refresh request
+        emit_configuration_as_airbyte_control_message(dict(self.config))
+        logger.info("HubSpot issued a new refresh token; the connector config was updated through a CONTROL message.")
+
+    def get_refresh_token(self) -> Optional[str]:
+        rotated = getattr(self, "_refresh_token", None)
+        return rotated if rotated else super().get_refresh_token()
+
+
+def _as_seconds(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 1800.0
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Config migration
+# --------------------------------------------------------------------------------------------------------------
+
+_CAMEL_TO_SPEC = {
+    "clientId": "client_id",
+    "clientSecret": "client_secret",
+    "accessToken": "access_token",
+    "refreshToken": "refresh_token",
+}
+
+
+def _camel_params(config: Mapping[str, Any]) -> Dict[str, Any]:
+    """HubSpot integration parameters found flat, under `credentials`, or under `auth.params`."""
+    found: Dict[str, Any] = {}
+    auth = config.get("auth")
+    places = [config, config.get("credentials"), auth.get("params") if isinstance(auth, Mapping) else None]
+    for place in places:
+        if isinstance(place, Mapping):
+            for camel in _CAMEL_TO_SPEC:
+                if place.get(camel) not in (None, "") and camel not in found:
+                    found[camel] = place[camel]
+    return found
+
+
+@dataclass
+class FlowServiceConfigMigration(ConfigTransformation):
+    """Turns a config written with HubSpot's camelCase integration parameters into this connector's spec shape.
+
+    The parameters can stand flat, under `credentials` or under `auth.params`, and the target credential type
+    depends on which are present: branching that ConfigRemapField/ConfigAddFields cannot express.
+    """
+
+    config: Optional[Mapping[str, Any]] = None
+    parameters: InitVar[Optional[Mapping[str, Any]]] = None
+
+    def transform(self, config: MutableMapping[str, Any]) -> None:
+        params = _camel_params(config)
+        if not params:
+            return
+        existing = config.get("credentials") if isinstance(config.get("credentials"), Mapping) else {}
+        credentials = {k: v for k, v in existing.items() if k not in _CAMEL_TO_SPEC}
+        for camel, snake in _CAMEL_TO_SPEC.items():
+            if camel in params:
+                credentials[snake] = params[camel]
+        if params.get("refreshToken") or params.get("clientId") or params.get("clientSecret"):
+            credentials["credentials_title"] = OAUTH_CREDENTIALS
+        else:
+            credentials["credentials_title"] = PRIVATE_APP_CREDENTIALS
+        for camel in _CAMEL_TO_SPEC:
+            config.pop(camel, None)
+        auth = config.get("auth")
+        if isinstance(auth, Mapping):
+            remaining_params = {k: v for k, v in (auth.get("params") or {}).items() if k not in _CAMEL_TO_SPEC}
+            remaining = {k: v for k, v in auth.items() if k != "params"}
+            if remaining_params:
+                remaining["params"] = remaining_params
+            if remaining and set(remaining) != {"specName"}:
+                config["auth"] = remaining
+            else:
+                config.pop("auth", None)
+        config["credentials"] = credentials

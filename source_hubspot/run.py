@@ -1,0 +1,74 @@
+"""Command-line entry point: `source-hubspot spec|check|discover|read ...`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from typing import List, Optional
+
+import orjson
+from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
+from airbyte_cdk.models import (
+    AirbyteErrorTraceMessage,
+    AirbyteMessage,
+    AirbyteMessageSerializer,
+    AirbyteTraceMessage,
+    FailureType,
+    TraceType,
+    Type,
+)
+from airbyte_cdk.utils import AirbyteTracedException
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
+
+from source_hubspot.source import SourceHubspot
+
+
+def _emit_error(message: str, internal: str, failure_type: FailureType) -> None:
+    trace = AirbyteMessage(
+        type=Type.TRACE,
+        trace=AirbyteTraceMessage(
+            type=TraceType.ERROR,
+            emitted_at=datetime.now(timezone.utc).timestamp() * 1000,
+            error=AirbyteErrorTraceMessage(
+                message=filter_secrets(message),
+                internal_message=filter_secrets(internal),
+                failure_type=failure_type,
+            ),
+        ),
+    )
+    print(orjson.dumps(AirbyteMessageSerializer.dump(trace)).decode(), flush=True)
+
+
+def _source(args: List[str]) -> Optional[SourceHubspot]:
+    catalog_path = AirbyteEntrypoint.extract_catalog(args)
+    config_path = AirbyteEntrypoint.extract_config(args)
+    state_path = AirbyteEntrypoint.extract_state(args)
+    try:
+        return SourceHubspot(
+            catalog=SourceHubspot.read_catalog(catalog_path) if catalog_path else None,
+            config=SourceHubspot.read_config(config_path) if config_path else None,
+            state=SourceHubspot.read_state(state_path) if state_path else None,
+            config_path=config_path,
+        )
+    except AirbyteTracedException as error:
+        _emit_error(error.message or str(error), error.internal_message or repr(error), error.failure_type)
+    except Exception as error:  # the manifest or an input file could not be loaded
+        _emit_error(
+            f"source-hubspot could not start: {error}. Check that --config, --catalog and --state point to valid "
+            "JSON files.",
+            repr(error),
+            FailureType.config_error,
+        )
+    return None
+
+
+def run(args: Optional[List[str]] = None) -> None:
+    args = sys.argv[1:] if args is None else args
+    source = _source(args)
+    if source is None:
+        sys.exit(1)
+    launch(source, args)
+
+
+if __name__ == "__main__":
+    run()
