@@ -21,6 +21,7 @@ from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeOauth2Authenti
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.declarative.schema.schema_loader import SchemaLoader
 from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import (
     ConfigTransformation,
@@ -204,6 +205,43 @@ def build_object_schema(properties: List[Mapping[str, Any]], associations: List[
     }
 
 
+class PropertyDefinitions:
+    """HubSpot's property definitions per (API root, object type), read once per connector process.
+
+    The CDK builds a fresh retriever for every partition, so a per-component cache would fetch the definitions
+    once per window; one run of the connector is one process, so the memo lives for the process.
+    """
+
+    _lock = threading.Lock()
+    _by_key: Dict[Tuple[str, str], List[Mapping[str, Any]]] = {}
+
+    @classmethod
+    def get(cls, requester: HttpRequester, object_type: str) -> List[Mapping[str, Any]]:
+        key = (requester.get_url_base(), object_type)
+        with cls._lock:
+            cached = cls._by_key.get(key)
+            if cached is None:
+                response = requester.send_request(log_formatter=None)
+                body = parse_body(response) if response is not None else {}
+                results = body.get("results") if isinstance(body, dict) else None
+                if not isinstance(results, list):
+                    raise AirbyteTracedException(
+                        message=(
+                            f"HubSpot's properties API for {object_type} answered without a 'results' list; "
+                            "retry the sync."
+                        ),
+                        failure_type=FailureType.transient_error,
+                    )
+                cached = [prop for prop in results if isinstance(prop, Mapping) and prop.get("name")]
+                cls._by_key[key] = cached
+            return cached
+
+    @classmethod
+    def clear(cls) -> None:
+        with cls._lock:
+            cls._by_key.clear()
+
+
 @dataclass
 class HubspotPropertiesSchemaLoader(SchemaLoader):
     """Builds the stream schema from HubSpot's properties API: typed, nested and flattened.
@@ -223,22 +261,36 @@ class HubspotPropertiesSchemaLoader(SchemaLoader):
         parameters = parameters or {}
         self.object_type = self.object_type or parameters.get("object_type", "")
         self.associations = list(self.associations or parameters.get("associations") or [])
-        self._schema: Optional[Dict[str, Any]] = None
-        self._lock = threading.Lock()
 
     def get_json_schema(self) -> Mapping[str, Any]:
-        with self._lock:
-            if self._schema is None:
-                response = self.requester.send_request(log_formatter=None)
-                body = parse_body(response) if response is not None else {}
-                results = body.get("results") if isinstance(body, dict) else None
-                if not isinstance(results, list):
-                    raise AirbyteTracedException(
-                        message=f"HubSpot's properties API for {self.object_type} answered without a 'results' list.",
-                        failure_type=FailureType.transient_error,
-                    )
-                self._schema = build_object_schema(results, self.associations)
-            return self._schema
+        return build_object_schema(PropertyDefinitions.get(self.requester, self.object_type), self.associations)
+
+
+@dataclass
+class PropertyDefinitionsRetriever(Retriever):
+    """Feeds QueryProperties the memoised property definitions instead of one properties call per window."""
+
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+    requester: HttpRequester
+    object_type: str = ""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self.object_type = self.object_type or (parameters or {}).get("object_type", "")
+
+    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[Any] = None) -> Iterable[Any]:
+        return iter(PropertyDefinitions.get(self.requester, self.object_type))
+
+    def stream_slices(self) -> Iterable[Optional[Any]]:
+        return [None]
+
+    @property
+    def state(self) -> Mapping[str, Any]:
+        return {}
+
+    @state.setter
+    def state(self, value: Mapping[str, Any]) -> None:
+        pass
 
 
 def _cast_number(value: Any) -> Any:

@@ -172,3 +172,13 @@ def run_check(config) -> EntrypointOutput:
 def check_status(output: EntrypointOutput):
     statuses = output.connection_status_messages
     return statuses[-1].connectionStatus if statuses else None
+
+
+@pytest.fixture(autouse=True)
+def _fresh_property_definitions():
+    """Property definitions are memoised per process; each test is its own connector run."""
+    from source_hubspot.components import PropertyDefinitions
+
+    PropertyDefinitions.clear()
+    yield
+    PropertyDefinitions.clear()

@@ -1,0 +1,192 @@
+"""Runs the sandbox and the real `source-hubspot` command for the integration tests, the demo and the benchmark."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+PRIVATE_APP_TOKEN = "sandbox-private-app-token"
+CRM_STREAMS = ["contacts", "companies", "deals", "tickets"]
+ENGAGEMENT_STREAMS: List[str] = []
+ALL_STREAMS = CRM_STREAMS + ENGAGEMENT_STREAMS
+STREAM_OBJECT = {name: name for name in CRM_STREAMS}
+
+
+class Sandbox:
+    """The fake HubSpot server in a subprocess on 127.0.0.1 (a free port)."""
+
+    def __init__(self, *args: str) -> None:
+        self.args = list(args)
+        self.proc: Optional[subprocess.Popen] = None
+        self.url = ""
+
+    def __enter__(self) -> "Sandbox":
+        port_file = Path(tempfile.mkdtemp(prefix="sandbox-")) / "port"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sandbox", "--port", "0", "--port-file", str(port_file), *self.args],
+            cwd=str(REPO),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        line = self.proc.stdout.readline()
+        if not line.startswith("sandbox listening on "):
+            raise RuntimeError(f"sandbox did not start: {line}{self.proc.stderr.read()}")
+        self.url = line.strip().rsplit(" ", 1)[-1]
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.proc:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def control(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = requests.request(method, f"{self.url}/_sandbox/{path}", timeout=120, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def ids(self, object_type: str, archived: str = "exclude") -> List[str]:
+        return self.control("GET", f"objects/{object_type}?archived={archived}&fields=ids")["ids"]
+
+    def records(self, object_type: str, archived: str = "exclude") -> Dict[str, Any]:
+        return self.control("GET", f"objects/{object_type}?archived={archived}")["records"]
+
+    def mutate(self, **body: Any) -> Dict[str, Any]:
+        return self.control("POST", "mutate", json=body)
+
+    def configure(self, **body: Any) -> Dict[str, Any]:
+        return self.control("POST", "config", json=body)
+
+    def stats(self) -> Dict[str, Any]:
+        return self.control("GET", "stats")
+
+    def reset_stats(self) -> None:
+        self.control("POST", "stats/reset")
+
+    def private_app_config(self, **extra: Any) -> Dict[str, Any]:
+        config = {
+            "credentials": {"credentials_title": "Private App Credentials", "access_token": PRIVATE_APP_TOKEN},
+            "api_base_url": self.url,
+            "retry_backoff_factor": 0.05,
+        }
+        config.update(extra)
+        return config
+
+    def oauth_config(self, **extra: Any) -> Dict[str, Any]:
+        config = {
+            "credentials": {
+                "credentials_title": "OAuth Credentials",
+                "client_id": "sandbox-client-id",
+                "client_secret": "sandbox-client-secret",
+                "refresh_token": "sandbox-refresh-token",
+            },
+            "api_base_url": self.url,
+            "retry_backoff_factor": 0.05,
+        }
+        config.update(extra)
+        return config
+
+
+def configured_catalog(streams: Iterable[str], incremental: bool = False) -> Dict[str, Any]:
+    mode = "incremental" if incremental else "full_refresh"
+    return {
+        "streams": [
+            {
+                "stream": {
+                    "name": name,
+                    "json_schema": {},
+                    "supported_sync_modes": ["full_refresh", "incremental"],
+                    "source_defined_cursor": True,
+                    "default_cursor_field": ["updatedAt"],
+                    "source_defined_primary_key": [["id"]],
+                },
+                "sync_mode": mode,
+                "destination_sync_mode": "append_dedup" if incremental else "overwrite",
+                "cursor_field": ["updatedAt"],
+                "primary_key": [["id"]],
+            }
+            for name in streams
+        ]
+    }
+
+
+@dataclass
+class Run:
+    returncode: int
+    messages: List[Dict[str, Any]]
+    stdout: str
+    stderr: str
+    seconds: float
+    records: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for message in self.messages:
+            if message.get("type") == "RECORD":
+                self.records.setdefault(message["record"]["stream"], []).append(message["record"]["data"])
+
+    def of_type(self, kind: str) -> List[Dict[str, Any]]:
+        return [m for m in self.messages if m.get("type") == kind]
+
+    @property
+    def errors(self) -> List[Dict[str, Any]]:
+        return [m["trace"]["error"] for m in self.of_type("TRACE") if m["trace"].get("type") == "ERROR"]
+
+    @property
+    def states(self) -> List[Dict[str, Any]]:
+        return [m["state"] for m in self.of_type("STATE")]
+
+    def final_state(self) -> List[Dict[str, Any]]:
+        """The last STATE message per stream, as a state file for the next run."""
+        last: Dict[str, Dict[str, Any]] = {}
+        for state in self.states:
+            if state.get("type") == "STREAM":
+                last[state["stream"]["stream_descriptor"]["name"]] = state
+        return list(last.values())
+
+
+def source_command() -> List[str]:
+    executable = Path(sys.executable).with_name("source-hubspot")
+    return [str(executable)] if executable.exists() else [sys.executable, "-m", "source_hubspot.run"]
+
+
+def run_connector(
+    command: str,
+    config: Optional[Dict[str, Any]] = None,
+    catalog: Optional[Dict[str, Any]] = None,
+    state: Optional[List[Dict[str, Any]]] = None,
+    timeout: float = 600,
+    extra_env: Optional[Dict[str, str]] = None,
+) -> Run:
+    workdir = Path(tempfile.mkdtemp(prefix="source-hubspot-"))
+    args = [*source_command(), command]
+    for flag, payload in (("--config", config), ("--catalog", catalog), ("--state", state)):
+        if payload is not None:
+            path = workdir / f"{flag[2:]}.json"
+            path.write_text(json.dumps(payload))
+            args += [flag, str(path)]
+    started = time.monotonic()
+    env = dict(os.environ, **(extra_env or {}))
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env, cwd=str(REPO))
+    seconds = time.monotonic() - started
+    messages = []
+    for line in proc.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                messages.append(json.loads(line))
+            except ValueError:
+                pass
+    return Run(proc.returncode, messages, proc.stdout, proc.stderr, seconds)
