@@ -89,12 +89,14 @@ class HubspotRecordExtractor(RecordExtractor):
     object_type: str = ""
     associations: List[str] = field(default_factory=list)
     associations_path: str = ""
+    archived_requester: Optional[HttpRequester] = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         parameters = parameters or {}
         self.object_type = self.object_type or parameters.get("object_type", "")
         self.associations = list(self.associations or parameters.get("associations") or [])
         self.associations_path = self.associations_path or parameters.get("associations_path", "/crm/v4/associations")
+        self._include_archived = bool(self.config.get("include_archived", False))
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         body = parse_body(response)
@@ -119,7 +121,25 @@ class HubspotRecordExtractor(RecordExtractor):
                 )
         if records and self.associations and self.associations_requester is not None:
             self._attach_associations(records)
+        if self._include_archived and self.archived_requester is not None and not _has_next_page(body):
+            records = records + self._archived_in_window(response)
         return records
+
+    def _archived_in_window(self, response: requests.Response) -> List[MutableMapping[str, Any]]:
+        """Archived records whose last change falls in this page's window, emitted with the window's last page.
+
+        Search never returns archived records; HubSpot lists them (for 90 days) with `archived=true`. The list is
+        read once per stream per run and each window takes the records archived inside its own bounds, so the
+        cursor never moves past a window that was not read to its end.
+        """
+        low, high = _window_of(response)
+        archived = ArchivedRecords.get(self.archived_requester, self.object_type)
+        chosen = []
+        for record in archived:
+            changed = _record_millis(record)
+            if changed is not None and low <= changed <= high:
+                chosen.append({**record, "archived": True, "properties": dict(record.get("properties") or {})})
+        return chosen
 
     def _attach_associations(self, records: List[MutableMapping[str, Any]]) -> None:
         ids = [str(record["id"]) for record in records]
@@ -128,6 +148,68 @@ class HubspotRecordExtractor(RecordExtractor):
             linked = read_association_ids(self.associations_requester, path, ids)
             for record in records:
                 record[to_type] = linked.get(str(record["id"]), [])
+
+
+def _has_next_page(body: Mapping[str, Any]) -> bool:
+    return bool(((body.get("paging") or {}).get("next") or {}).get("after"))
+
+
+def _window_of(response: requests.Response) -> Tuple[int, int]:
+    """The modification-date bounds (epoch ms) of the search request that produced this page."""
+    low, high = 0, 2**63
+    try:
+        body = orjson.loads(response.request.body or b"{}")
+        for group in body.get("filterGroups") or []:
+            for condition in group.get("filters") or []:
+                if condition.get("operator") == "GTE":
+                    low = int(condition["value"])
+                elif condition.get("operator") == "LTE":
+                    high = int(condition["value"])
+    except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
+        pass
+    return low, high
+
+
+def _record_millis(record: Mapping[str, Any]) -> Optional[int]:
+    text = record.get("updatedAt") or record.get("archivedAt")
+    if not text:
+        return None
+    try:
+        return int(datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None
+
+
+class ArchivedRecords:
+    """Archived records per (API root, object type), listed once per connector process."""
+
+    _lock = threading.Lock()
+    _by_key: Dict[Tuple[str, str], List[Mapping[str, Any]]] = {}
+
+    @classmethod
+    def get(cls, requester: HttpRequester, object_type: str) -> List[Mapping[str, Any]]:
+        key = (requester.get_url_base(), object_type)
+        with cls._lock:
+            cached = cls._by_key.get(key)
+            if cached is None:
+                cached = []
+                after: Optional[str] = None
+                while True:
+                    token = {"next_page_token": after} if after else None
+                    response = requester.send_request(next_page_token=token, log_formatter=None)
+                    body = parse_body(response) if response is not None else {}
+                    cached.extend(body.get("results") or [])
+                    after = ((body.get("paging") or {}).get("next") or {}).get("after")
+                    if not after:
+                        break
+                logger.info(f"Listed {len(cached)} archived {object_type} records.")
+                cls._by_key[key] = cached
+            return cached
+
+    @classmethod
+    def clear(cls) -> None:
+        with cls._lock:
+            cls._by_key.clear()
 
 
 def read_association_ids(requester: HttpRequester, path: str, ids: List[str]) -> Dict[str, List[str]]:

@@ -177,8 +177,10 @@ def check_status(output: EntrypointOutput):
 @pytest.fixture(autouse=True)
 def _fresh_property_definitions():
     """Property definitions are memoised per process; each test is its own connector run."""
-    from source_hubspot.components import PropertyDefinitions
+    from source_hubspot.components import ArchivedRecords, PropertyDefinitions
 
     PropertyDefinitions.clear()
+    ArchivedRecords.clear()
     yield
     PropertyDefinitions.clear()
+    ArchivedRecords.clear()
