@@ -5,8 +5,11 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any, List, Mapping, Optional
 
+import logging
+import re
+
 import yaml
-from airbyte_cdk.models import AirbyteStateMessage, ConfiguredAirbyteCatalog
+from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, ConfiguredAirbyteCatalog, Status
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 
 
@@ -30,3 +33,24 @@ class SourceHubspot(ConcurrentDeclarativeSource):
             source_config=load_manifest(),
             config_path=config_path,
         )
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        """The declarative check, with its message reduced to HubSpot's cause and the fix."""
+        status = super().check(logger, config)
+        if status.status == Status.FAILED and status.message:
+            status.message = explain_check_failure(status.message, config)
+        return status
+
+
+_UNREACHABLE = re.compile(r"ConnectionError|ConnectTimeout|Max retries exceeded|Name or service not known|Connection refused")
+
+
+def explain_check_failure(message: str, config: Mapping[str, Any]) -> str:
+    text = message.strip().strip("'\"")
+    if _UNREACHABLE.search(text):
+        url = config.get("api_base_url") or "https://api.hubapi.com"
+        return (
+            f"Could not reach HubSpot at {url}: the connection failed after several retries. Check the network "
+            "connection, any proxy or firewall between this machine and HubSpot, and api_base_url."
+        )
+    return text.replace("Stream contacts is not available: ", "")
