@@ -17,9 +17,10 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 PRIVATE_APP_TOKEN = "sandbox-private-app-token"
 CRM_STREAMS = ["contacts", "companies", "deals", "tickets"]
-ENGAGEMENT_STREAMS: List[str] = []
+ENGAGEMENT_TYPES = ["calls", "emails", "meetings", "notes", "tasks"]
+ENGAGEMENT_STREAMS = [f"engagements_{kind}" for kind in ENGAGEMENT_TYPES]
 ALL_STREAMS = CRM_STREAMS + ENGAGEMENT_STREAMS
-STREAM_OBJECT = {name: name for name in CRM_STREAMS}
+STREAM_OBJECT = {**{name: name for name in CRM_STREAMS}, **{f"engagements_{k}": k for k in ENGAGEMENT_TYPES}}
 
 
 class Sandbox:

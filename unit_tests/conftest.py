@@ -184,3 +184,109 @@ def _fresh_property_definitions():
     yield
     PropertyDefinitions.clear()
     ArchivedRecords.clear()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# HubSpot's real error bodies and small helpers for the auth, check, error and secret tests
+# ----------------------------------------------------------------------------------------------------------------
+
+# One search window from 2024 to now: a read makes one search per page (the default start date makes ~20 windows).
+ONE_WINDOW = {"start_date": "2024-01-01T00:00:00Z", "window_days": 3650}
+
+INVALID_AUTHENTICATION = {
+    "status": "error",
+    "message": "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more "
+    "details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
+    "correlationId": "c1",
+    "category": "INVALID_AUTHENTICATION",
+}
+EXPIRED_AUTHENTICATION = {
+    "status": "error",
+    "message": "The OAuth token used to make this call expired 5 second(s) ago.",
+    "correlationId": "c2",
+    "category": "EXPIRED_AUTHENTICATION",
+    "context": {},
+}
+
+
+def missing_scopes(scope: str = "crm.objects.contacts.read", legacy: bool = False) -> Dict[str, Any]:
+    """403 MISSING_SCOPES; `legacy` is the older form with context.requiredScopes."""
+    context_key = "requiredScopes" if legacy else "requiredGranularScopes"
+    return {
+        "status": "error",
+        "message": "This app hasn't been granted all required scopes to make this call. Read more about required "
+        "scopes here: https://developers.hubspot.com/scopes.",
+        "correlationId": "c3",
+        "errors": [{"message": "One or more of the following scopes are required.", "context": {context_key: [scope]}}],
+        "links": {"scopes": "https://developers.hubspot.com/scopes"},
+        "category": "MISSING_SCOPES",
+    }
+
+
+NO_API_ACCESS = {
+    "status": "error",
+    "message": "This portal does not have access to this API.",
+    "correlationId": "c4",
+    "category": "FORBIDDEN",
+}
+DAILY_LIMIT = {
+    "status": "error",
+    "message": "You have reached your daily limit.",
+    "errorType": "RATE_LIMIT",
+    "correlationId": "c6",
+    "policyName": "DAILY",
+}
+TEN_SECONDLY_LIMIT = {
+    "status": "error",
+    "message": "You have reached your ten_secondly_rolling limit.",
+    "errorType": "RATE_LIMIT",
+    "correlationId": "c7",
+    "policyName": "TEN_SECONDLY_ROLLING",
+}
+BAD_REFRESH_TOKEN = {"status": "BAD_REFRESH_TOKEN", "message": "missing or invalid refresh token", "correlationId": "c5"}
+BAD_CLIENT_ID = {"status": "BAD_CLIENT_ID", "message": "missing or unknown client id", "correlationId": "c8"}
+BAD_CLIENT_SECRET = {"status": "BAD_CLIENT_SECRET", "message": "missing or invalid client secret", "correlationId": "c9"}
+
+
+def token_response(access_token: str = ACCESS_TOKEN, refresh_token: str = REFRESH_TOKEN, expires_in: int = 1800) -> Dict[str, Any]:
+    return {"token_type": "bearer", "refresh_token": refresh_token, "access_token": access_token, "expires_in": expires_in}
+
+
+def mock_contacts(requests_mock, search: Any = None, api: str = API) -> None:
+    """Properties, search (one contact unless `search` is a requests-mock response list) and empty associations."""
+    requests_mock.get(f"{api}/crm/v3/properties/contacts", json=properties_body(CONTACT_PROPERTIES))
+    requests_mock.post(f"{api}/crm/v3/objects/contacts/search", search or [{"json": search_page([contact(1)])}])
+    for to_type in ("companies", "deals", "tickets"):
+        requests_mock.post(
+            f"{api}/crm/v4/associations/contacts/{to_type}/batch/read", json={"status": "COMPLETE", "results": []}
+        )
+
+
+def api_requests(requests_mock) -> List[Any]:
+    """Every request that reached HubSpot's API, token requests left out."""
+    return [r for r in requests_mock.request_history if "/oauth/" not in r.path]
+
+
+def token_requests(requests_mock) -> List[Any]:
+    return [r for r in requests_mock.request_history if "/oauth/" in r.path]
+
+
+def search_requests(requests_mock) -> List[Any]:
+    return [r for r in requests_mock.request_history if r.path.endswith("/search")]
+
+
+def stdout_messages(text: str) -> List[Dict[str, Any]]:
+    """The Airbyte messages a run printed straight to stdout (CONTROL messages are printed, not yielded)."""
+    messages = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                messages.append(json.loads(line))
+            except ValueError:
+                continue
+    return messages
+
+
+def control_messages(text: str) -> List[Dict[str, Any]]:
+    return [m for m in stdout_messages(text) if m.get("type") == "CONTROL"]
