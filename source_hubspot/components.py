@@ -180,36 +180,55 @@ def _record_millis(record: Mapping[str, Any]) -> Optional[int]:
         return None
 
 
-class ArchivedRecords:
-    """Archived records per (API root, object type), listed once per connector process."""
+class ProcessMemo:
+    """Data read once per (API root, object type) per connector process, shared by every partition's components.
 
-    _lock = threading.Lock()
-    _by_key: Dict[Tuple[str, str], List[Mapping[str, Any]]] = {}
+    The CDK builds fresh components for every partition, so a per-component cache would read the same data once
+    per window; one run of the connector is one process, so the memo lives for the process.
+    """
+
+    _lock: threading.Lock
+    _by_key: Dict[Tuple[str, str], List[Mapping[str, Any]]]
+
+    def __init_subclass__(cls) -> None:
+        cls._lock = threading.Lock()
+        cls._by_key = {}
 
     @classmethod
     def get(cls, requester: HttpRequester, object_type: str) -> List[Mapping[str, Any]]:
         key = (requester.get_url_base(), object_type)
         with cls._lock:
-            cached = cls._by_key.get(key)
-            if cached is None:
-                cached = []
-                after: Optional[str] = None
-                while True:
-                    token = {"next_page_token": after} if after else None
-                    response = requester.send_request(next_page_token=token, log_formatter=None)
-                    body = parse_body(response) if response is not None else {}
-                    cached.extend(body.get("results") or [])
-                    after = ((body.get("paging") or {}).get("next") or {}).get("after")
-                    if not after:
-                        break
-                logger.info(f"Listed {len(cached)} archived {object_type} records.")
-                cls._by_key[key] = cached
-            return cached
+            if key not in cls._by_key:
+                cls._by_key[key] = cls._fetch(requester, object_type)
+            return cls._by_key[key]
+
+    @classmethod
+    def _fetch(cls, requester: HttpRequester, object_type: str) -> List[Mapping[str, Any]]:
+        raise NotImplementedError
 
     @classmethod
     def clear(cls) -> None:
         with cls._lock:
             cls._by_key.clear()
+
+
+class ArchivedRecords(ProcessMemo):
+    """Archived records of an object type (search never returns them), listed once per run."""
+
+    @classmethod
+    def _fetch(cls, requester: HttpRequester, object_type: str) -> List[Mapping[str, Any]]:
+        records: List[Mapping[str, Any]] = []
+        after: Optional[str] = None
+        while True:
+            token = {"next_page_token": after} if after else None
+            response = requester.send_request(next_page_token=token, log_formatter=None)
+            body = parse_body(response) if response is not None else {}
+            records.extend(body.get("results") or [])
+            after = ((body.get("paging") or {}).get("next") or {}).get("after")
+            if not after:
+                break
+        logger.info(f"Listed {len(records)} archived {object_type} records.")
+        return records
 
 
 def read_association_ids(requester: HttpRequester, path: str, ids: List[str]) -> Dict[str, List[str]]:
@@ -361,41 +380,20 @@ def build_object_schema(properties: List[Mapping[str, Any]], associations: List[
     }
 
 
-class PropertyDefinitions:
-    """HubSpot's property definitions per (API root, object type), read once per connector process.
-
-    The CDK builds a fresh retriever for every partition, so a per-component cache would fetch the definitions
-    once per window; one run of the connector is one process, so the memo lives for the process.
-    """
-
-    _lock = threading.Lock()
-    _by_key: Dict[Tuple[str, str], List[Mapping[str, Any]]] = {}
+class PropertyDefinitions(ProcessMemo):
+    """HubSpot's property definitions of an object type, read once per run for the schema and the search bodies."""
 
     @classmethod
-    def get(cls, requester: HttpRequester, object_type: str) -> List[Mapping[str, Any]]:
-        key = (requester.get_url_base(), object_type)
-        with cls._lock:
-            cached = cls._by_key.get(key)
-            if cached is None:
-                response = requester.send_request(log_formatter=None)
-                body = parse_body(response) if response is not None else {}
-                results = body.get("results") if isinstance(body, dict) else None
-                if not isinstance(results, list):
-                    raise AirbyteTracedException(
-                        message=(
-                            f"HubSpot's properties API for {object_type} answered without a 'results' list; "
-                            "retry the sync."
-                        ),
-                        failure_type=FailureType.transient_error,
-                    )
-                cached = [prop for prop in results if isinstance(prop, Mapping) and prop.get("name")]
-                cls._by_key[key] = cached
-            return cached
-
-    @classmethod
-    def clear(cls) -> None:
-        with cls._lock:
-            cls._by_key.clear()
+    def _fetch(cls, requester: HttpRequester, object_type: str) -> List[Mapping[str, Any]]:
+        response = requester.send_request(log_formatter=None)
+        body = parse_body(response) if response is not None else {}
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list):
+            raise AirbyteTracedException(
+                message=f"HubSpot's properties API for {object_type} answered without a 'results' list; retry the sync.",
+                failure_type=FailureType.transient_error,
+            )
+        return [prop for prop in results if isinstance(prop, Mapping) and prop.get("name")]
 
 
 @dataclass
