@@ -11,7 +11,7 @@ import logging
 import threading
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
+from typing import Any, Callable, ClassVar, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
 
 import orjson
 import requests
@@ -588,6 +588,41 @@ class HubspotOAuthAuthenticator(DeclarativeOauth2Authenticator):
     should change only when HubSpot really hands out a new refresh token.
     """
 
+    # One access token per app and refresh token for the whole process: the CDK builds an authenticator for every
+    # requester of every partition, and each would otherwise refresh a token that is still valid.
+    _shared_lock: ClassVar[threading.RLock] = threading.RLock()
+    _shared_tokens: ClassVar[Dict[Tuple[str, str], Tuple[str, datetime]]] = {}
+
+    def _shared_key(self) -> Tuple[str, str]:
+        return (str(self.get_token_refresh_endpoint()), str(self.get_client_id()))
+
+    def get_access_token(self) -> str:
+        with self._shared_lock:
+            token, expiry = self._shared_tokens.get(self._shared_key(), (None, None))
+            if token is None or expiry is None or ab_datetime_now() >= expiry:
+                token, expiry = self.refresh_access_token()
+                self._shared_tokens[self._shared_key()] = (token, expiry)
+        self.access_token = token
+        self.set_token_expiry_date(expiry)
+        return token
+
+    def refresh_and_set_access_token(self) -> None:
+        """A forced refresh (HubSpot said EXPIRED_AUTHENTICATION): refresh unless another thread already did."""
+        used = self._current_access_token_or_none()
+        with self._shared_lock:
+            token, expiry = self._shared_tokens.get(self._shared_key(), (None, None))
+            if token is None or token == used:
+                token, expiry = self.refresh_access_token()
+                self._shared_tokens[self._shared_key()] = (token, expiry)
+        self.access_token = token
+        self.set_token_expiry_date(expiry)
+
+    @classmethod
+    def forget_tokens(cls) -> None:
+        with cls._shared_lock:
+            cls._shared_tokens.clear()
+            cls._rotated_refresh_tokens.clear()
+
     def refresh_access_token(self) -> Tuple[str, Any]:  # type: ignore[override]
         try:
             body = self._make_handled_request()
@@ -639,13 +674,14 @@ class HubspotOAuthAuthenticator(DeclarativeOauth2Authenticator):
         if not isinstance(credentials, MutableMapping) or credentials.get("refresh_token") == new_refresh_token:
             return
         credentials["refresh_token"] = new_refresh_token
-        self._refresh_token = new_refresh_token  # used by the next refresh request
+        type(self)._rotated_refresh_tokens[self._shared_key()] = new_refresh_token  # used by the next refresh
         emit_configuration_as_airbyte_control_message(dict(self.config))
         logger.info("HubSpot issued a new refresh token; the connector config was updated through a CONTROL message.")
 
+    _rotated_refresh_tokens: ClassVar[Dict[Tuple[str, str], str]] = {}
+
     def get_refresh_token(self) -> Optional[str]:
-        rotated = getattr(self, "_refresh_token", None)
-        return rotated if rotated else super().get_refresh_token()
+        return self._rotated_refresh_tokens.get(self._shared_key()) or super().get_refresh_token()
 
 
 def _as_seconds(value: Any) -> float:

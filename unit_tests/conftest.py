@@ -177,13 +177,15 @@ def check_status(output: EntrypointOutput):
 @pytest.fixture(autouse=True)
 def _fresh_property_definitions():
     """Property definitions are memoised per process; each test is its own connector run."""
-    from source_hubspot.components import ArchivedRecords, PropertyDefinitions
+    from source_hubspot.components import ArchivedRecords, HubspotOAuthAuthenticator, PropertyDefinitions
 
-    PropertyDefinitions.clear()
-    ArchivedRecords.clear()
+    for memo in (PropertyDefinitions, ArchivedRecords):
+        memo.clear()
+    HubspotOAuthAuthenticator.forget_tokens()
     yield
-    PropertyDefinitions.clear()
-    ArchivedRecords.clear()
+    for memo in (PropertyDefinitions, ArchivedRecords):
+        memo.clear()
+    HubspotOAuthAuthenticator.forget_tokens()
 
 
 # ----------------------------------------------------------------------------------------------------------------
