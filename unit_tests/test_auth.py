@@ -389,3 +389,20 @@ def test_given_custom_api_base_url_when_read_then_token_and_api_calls_go_there(r
     assert {r.url for r in token_requests(requests_mock)} == {f"{base}/oauth/v1/token"}
     assert all(r.url.startswith(base + "/crm/") for r in api_requests(requests_mock))
     assert not any(API in r.url for r in requests_mock.request_history)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="The EXPIRED_AUTHENTICATION filter is REFRESH_TOKEN_THEN_RETRY for every auth type (filter predicates "
+    "cannot read the config); a private-app token or Service Key cannot be refreshed, so the CDK repeats the call "
+    "max_retries times with exponential backoff (about 2 minutes) before failing",
+)
+def test_given_private_app_token_expired_when_read_then_fails_at_once(requests_mock):
+    mock_contacts(requests_mock, search=[{"status_code": 401, "json": EXPIRED_AUTHENTICATION}])
+
+    output = run_read(private_app_config(**ONE_WINDOW), catalog("contacts"), expecting_exception=True)
+
+    error = output.errors[0].trace.error
+    assert error.failure_type.value == "config_error"
+    assert "credentials.access_token" in error.message
+    assert len(search_requests(requests_mock)) == 1
