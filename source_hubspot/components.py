@@ -524,7 +524,7 @@ def caster_for(schema: Mapping[str, Any]) -> Callable[[Any], Any]:
 class HubspotRecordCaster(TypeTransformer):
     """Casts HubSpot's string property values to the schema's types and adds `properties_<name>` columns.
 
-    `schema_normalization: Default` validates every record with jsonschema (DESIGN.md section 5 measured ~10x the
+    The CDK's default normalization validates every record with jsonschema (DESIGN.md section 5 measured ~10x the
     CPU per wide record); here a per-property caster table is built once per schema and applied in place.
     """
 
