@@ -1,5 +1,4 @@
 """Self-test of the fake HubSpot server in /sandbox (starts it as a subprocess)."""
-import os
 import subprocess
 import sys
 import time

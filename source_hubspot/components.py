@@ -1,8 +1,9 @@
 """The few components the declarative manifest cannot express.
 
-Each class says why YAML could not do the job. They are small, hold no global state and make HTTP calls
-only through requesters declared in the manifest, so authentication, retries, the rate budget and test
-mocks all apply to them.
+Each class says why YAML could not do the job. They make HTTP calls only through requesters declared in the
+manifest, so authentication, retries, the rate budget and test mocks all apply to them. The only state shared
+across components is what one connector run (one process) must read once: property definitions, archived
+records (ProcessMemo) and the OAuth access token.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeOauth2Authenti
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
-from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.declarative.schema.schema_loader import SchemaLoader
 from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import (
     ConfigTransformation,
@@ -121,7 +121,7 @@ class HubspotRecordExtractor(RecordExtractor):
                 )
         if records and self.associations and self.associations_requester is not None:
             self._attach_associations(records)
-        if self._include_archived and self.archived_requester is not None and not _has_next_page(body):
+        if self._include_archived and self.archived_requester is not None and _next_after(body) is None:
             records = records + self._archived_in_window(response)
         return records
 
@@ -150,8 +150,10 @@ class HubspotRecordExtractor(RecordExtractor):
                 record[to_type] = linked.get(str(record["id"]), [])
 
 
-def _has_next_page(body: Mapping[str, Any]) -> bool:
-    return bool(((body.get("paging") or {}).get("next") or {}).get("after"))
+def _next_after(body: Mapping[str, Any]) -> Optional[str]:
+    """HubSpot's cursor for the next page (`paging.next.after`), or None on the last page."""
+    after = ((body.get("paging") or {}).get("next") or {}).get("after")
+    return str(after) if after not in (None, "") else None
 
 
 def _window_of(response: requests.Response) -> Tuple[int, int]:
@@ -224,15 +226,15 @@ class ArchivedRecords(ProcessMemo):
             response = requester.send_request(next_page_token=token, log_formatter=None)
             body = parse_body(response) if response is not None else {}
             records.extend(body.get("results") or [])
-            after = ((body.get("paging") or {}).get("next") or {}).get("after")
-            if not after:
+            after = _next_after(body)
+            if after is None:
                 break
         logger.info(f"Listed {len(records)} archived {object_type} records.")
         return records
 
 
 def read_association_ids(requester: HttpRequester, path: str, ids: List[str]) -> Dict[str, List[str]]:
-    """All associated ids of `to_type` for each id, following each result's own paging to the end."""
+    """All ids associated with each of `ids` through one v4 batch-read path, following each result's own paging."""
     linked: Dict[str, List[str]] = {}
     seen: Dict[str, set] = {}
     pending: List[Dict[str, str]] = [{"id": object_id} for object_id in ids]
@@ -249,9 +251,9 @@ def read_association_ids(requester: HttpRequester, path: str, ids: List[str]) ->
                 if to_id not in known:
                     known.add(to_id)
                     bucket.append(to_id)
-            after = ((result.get("paging") or {}).get("next") or {}).get("after")
-            if after:
-                pending.append({"id": from_id, "after": str(after)})
+            after = _next_after(result)
+            if after is not None:
+                pending.append({"id": from_id, "after": after})
     return linked
 
 
@@ -415,36 +417,13 @@ class HubspotPropertiesSchemaLoader(SchemaLoader):
         parameters = parameters or {}
         self.object_type = self.object_type or parameters.get("object_type", "")
         self.associations = list(self.associations or parameters.get("associations") or [])
+        self._schema: Optional[Dict[str, Any]] = None
 
     def get_json_schema(self) -> Mapping[str, Any]:
-        return build_object_schema(PropertyDefinitions.get(self.requester, self.object_type), self.associations)
-
-
-@dataclass
-class PropertyDefinitionsRetriever(Retriever):
-    """Feeds QueryProperties the memoised property definitions instead of one properties call per window."""
-
-    config: Mapping[str, Any]
-    parameters: InitVar[Mapping[str, Any]]
-    requester: HttpRequester
-    object_type: str = ""
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self.object_type = self.object_type or (parameters or {}).get("object_type", "")
-
-    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[Any] = None) -> Iterable[Any]:
-        return iter(PropertyDefinitions.get(self.requester, self.object_type))
-
-    def stream_slices(self) -> Iterable[Optional[Any]]:
-        return [None]
-
-    @property
-    def state(self) -> Mapping[str, Any]:
-        return {}
-
-    @state.setter
-    def state(self, value: Mapping[str, Any]) -> None:
-        pass
+        # One schema object per stream: the caster keys its per-property table on it.
+        if self._schema is None:
+            self._schema = build_object_schema(PropertyDefinitions.get(self.requester, self.object_type), self.associations)
+        return self._schema
 
 
 def _cast_number(value: Any) -> Any:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, discover, make_file, read
 
+from integration_tests.harness import configured_catalog
 from source_hubspot.source import SourceHubspot
 
 API = "https://api.hubapi.com"
@@ -50,26 +51,9 @@ def oauth_config(**extra: Any) -> Dict[str, Any]:
 
 
 def catalog(*streams: str, sync_mode: SyncMode = SyncMode.full_refresh):
+    """The configured catalog the integration harness writes, as the CDK's model."""
     return ConfiguredAirbyteCatalogSerializer.load(
-        {
-            "streams": [
-                {
-                    "stream": {
-                        "name": name,
-                        "json_schema": {},
-                        "supported_sync_modes": ["full_refresh", "incremental"],
-                        "source_defined_cursor": True,
-                        "default_cursor_field": ["updatedAt"],
-                        "source_defined_primary_key": [["id"]],
-                    },
-                    "sync_mode": sync_mode.value,
-                    "destination_sync_mode": "append" if sync_mode == SyncMode.incremental else "overwrite",
-                    "cursor_field": ["updatedAt"],
-                    "primary_key": [["id"]],
-                }
-                for name in streams
-            ]
-        }
+        configured_catalog(streams, incremental=sync_mode == SyncMode.incremental)
     )
 
 
@@ -292,3 +276,13 @@ def stdout_messages(text: str) -> List[Dict[str, Any]]:
 
 def control_messages(text: str) -> List[Dict[str, Any]]:
     return [m for m in stdout_messages(text) if m.get("type") == "CONTROL"]
+
+
+def mock_missing_scope(requests_mock, failing: str, legacy: bool, scope: str = "crm.objects.contacts.read") -> None:
+    """Contacts mocks where the properties GET or the search POST answers 403 MISSING_SCOPES."""
+    mock_contacts(requests_mock)
+    body = missing_scopes(scope, legacy=legacy)
+    if failing == "properties":
+        requests_mock.get(f"{API}/crm/v3/properties/contacts", status_code=403, json=body)
+    else:
+        requests_mock.post(f"{API}/crm/v3/objects/contacts/search", status_code=403, json=body)

@@ -7,6 +7,7 @@ import requests
 from airbyte_cdk.models import Status
 
 from conftest import (
+    mock_missing_scope,
     API,
     BAD_CLIENT_ID,
     BAD_CLIENT_SECRET,
@@ -18,7 +19,6 @@ from conftest import (
     TOKEN_URL,
     api_requests,
     check_status,
-    missing_scopes,
     mock_contacts,
     oauth_config,
     private_app_config,
@@ -101,12 +101,7 @@ def test_given_oauth_when_check_then_succeeds(requests_mock):
     "failing, legacy", [("properties", False), ("search", True)], ids=["properties-requiredGranularScopes", "search-requiredScopes"]
 )
 def test_given_missing_scopes_when_check_then_fails_naming_scope_and_private_apps(requests_mock, legacy, failing):
-    mock_contacts(requests_mock)
-    body = missing_scopes("crm.objects.contacts.read", legacy=legacy)
-    if failing == "properties":
-        requests_mock.get(PROPERTIES_URL, status_code=403, json=body)
-    else:
-        requests_mock.post(f"{API}/crm/v3/objects/contacts/search", status_code=403, json=body)
+    mock_missing_scope(requests_mock, failing, legacy)
 
     message = _failed_message(run_check_private())
 

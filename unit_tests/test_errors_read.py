@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import (
+    mock_missing_scope,
     API,
     DAILY_LIMIT,
     INVALID_AUTHENTICATION,
@@ -16,7 +17,6 @@ from conftest import (
     api_requests,
     catalog,
     contact,
-    missing_scopes,
     mock_contacts,
     private_app_config,
     run_read,
@@ -56,12 +56,7 @@ def sleeps(monkeypatch):
     "failing, legacy", [("search", False), ("properties", True)], ids=["search-requiredGranularScopes", "properties-requiredScopes"]
 )
 def test_given_missing_scopes_when_read_then_config_error_names_the_scope(requests_mock, failing, legacy):
-    mock_contacts(requests_mock)
-    body = missing_scopes("crm.objects.contacts.read", legacy=legacy)
-    if failing == "properties":
-        requests_mock.get(PROPERTIES_URL, status_code=403, json=body)
-    else:
-        requests_mock.post(SEARCH_URL, status_code=403, json=body)
+    mock_missing_scope(requests_mock, failing, legacy)
 
     output = _read()
 

@@ -183,30 +183,22 @@ def test_given_private_app_when_command_runs_in_debug_then_the_token_is_not_prin
     _assert_no_secret(lines, [PRIVATE_TOKEN])
 
 
-def test_given_private_app_token_is_rejected_when_check_and_read_then_the_token_is_not_printed(
-    requests_mock, capsys, connector_log
-):
-    mock_contacts(requests_mock)
+def _reject_private_app_token(requests_mock):
     requests_mock.get(f"{API}/crm/v3/properties/contacts", status_code=401, json=INVALID_AUTHENTICATION)
-    config = private_app_config(**ONE_WINDOW)
-
-    outputs = [
-        _command(SourceHubspot(config=config), ["check"], config),
-        _command(SourceHubspot(catalog=catalog("contacts"), config=config), ["read"], config, catalog("contacts")),
-    ]
-    printed = capsys.readouterr()
-
-    assert check_status(outputs[0]).status == Status.FAILED
-    assert outputs[1].errors
-    _assert_no_secret(_lines(outputs, printed, connector_log), [PRIVATE_TOKEN])
+    return private_app_config(**ONE_WINDOW), [PRIVATE_TOKEN]
 
 
-def test_given_token_endpoint_rejects_the_secret_when_check_and_read_then_no_secret_is_printed(
-    requests_mock, capsys, connector_log
-):
+def _reject_client_secret(requests_mock):
     requests_mock.post(TOKEN_URL, status_code=400, json=BAD_CLIENT_SECRET)
+    return oauth_config(**ONE_WINDOW), [CLIENT_SECRET, REFRESH_TOKEN]
+
+
+@pytest.mark.parametrize("reject", [_reject_private_app_token, _reject_client_secret], ids=["private-app", "oauth"])
+def test_given_hubspot_rejects_the_credentials_when_check_and_read_then_no_secret_is_printed(
+    requests_mock, capsys, connector_log, reject
+):
     mock_contacts(requests_mock)
-    config = oauth_config(**ONE_WINDOW)
+    config, secrets = reject(requests_mock)
 
     outputs = [
         _command(SourceHubspot(config=config), ["check"], config),
@@ -216,7 +208,7 @@ def test_given_token_endpoint_rejects_the_secret_when_check_and_read_then_no_sec
 
     assert check_status(outputs[0]).status == Status.FAILED
     assert outputs[1].errors
-    _assert_no_secret(_lines(outputs, printed, connector_log), [CLIENT_SECRET, REFRESH_TOKEN])
+    _assert_no_secret(_lines(outputs, printed, connector_log), secrets)
 
 
 def test_given_camel_case_config_when_read_then_no_secret_is_printed_outside_the_migration_control_message(
