@@ -18,9 +18,11 @@ import orjson
 import requests
 from airbyte_cdk.config_observation import emit_configuration_as_airbyte_control_message
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeOauth2Authenticator
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.schema.schema_loader import SchemaLoader
 from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import (
@@ -540,6 +542,86 @@ class HubspotRecordCaster(TypeTransformer):
 # Authentication
 # --------------------------------------------------------------------------------------------------------------
 
+class DailyLimit:
+    """Stops every request of the run once HubSpot says the account's daily API limit is spent.
+
+    The error filter fails the request that meets a 429 DAILY, but the CDK goes on with its other partitions and
+    streams, each of which would spend a call (and log an error) to hear the same answer. The authenticators
+    attach this guard to every request: it watches responses and refuses to send once the limit is spent.
+    """
+
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _spent_message: ClassVar[Optional[str]] = None
+
+    @classmethod
+    def guard(cls, request: requests.PreparedRequest) -> None:
+        if cls._spent_message is not None:
+            raise AirbyteTracedException(
+                message=cls._spent_message,
+                internal_message=f"not sending {request.method} {request.path_url.split('?')[0]}: daily limit spent",
+                failure_type=FailureType.transient_error,
+            )
+        request.register_hook("response", cls._watch)
+
+    @classmethod
+    def _watch(cls, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        if response.status_code == 429:
+            body = parse_body(response)
+            if isinstance(body, dict) and body.get("policyName") == "DAILY":
+                with cls._lock:
+                    cls._spent_message = (
+                        "HubSpot's daily API limit for this account is spent "
+                        f"({body.get('message') or 'daily limit reached'}). It is shared by every app on the account "
+                        "and resets at midnight in the account's time zone; the sync stopped without further calls. "
+                        "Run it after the reset (it resumes from its last state), or ask HubSpot for a higher limit."
+                    )
+        return response
+
+    @classmethod
+    def reset(cls) -> None:
+        with cls._lock:
+            cls._spent_message = None
+
+
+@dataclass
+class HubspotPrivateAppAuthenticator(DeclarativeAuthenticator):
+    """Bearer auth for a Service Key or private-app token that fails at once when HubSpot calls it expired.
+
+    BearerAuthenticator has no refresh, so the CDK turns the EXPIRED_AUTHENTICATION refresh-and-retry into a
+    plain retry with backoff (minutes of waiting for an answer that cannot change); and it needs the daily-limit
+    guard like the OAuth authenticator.
+    """
+
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+    api_token: str = ""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._api_token = InterpolatedString.create(self.api_token, parameters=parameters or {})
+
+    @property
+    def auth_header(self) -> str:
+        return "Authorization"
+
+    @property
+    def token(self) -> str:
+        return f"Bearer {self._api_token.eval(self.config)}"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        DailyLimit.guard(request)
+        return super().__call__(request)
+
+    def refresh_and_set_access_token(self) -> None:
+        raise AirbyteTracedException(
+            message=(
+                "HubSpot says the access token expired (EXPIRED_AUTHENTICATION). A Service Key or private-app token "
+                "does not expire on its own: create a new one in HubSpot and set credentials.access_token, or switch "
+                "to OAuth credentials."
+            ),
+            failure_type=FailureType.config_error,
+        )
+
+
 _REFRESH_ERRORS = {
     "BAD_CLIENT_ID": (
         "HubSpot rejected the OAuth client id (BAD_CLIENT_ID). Set credentials.client_id to the Client ID shown on "
@@ -574,6 +656,10 @@ class HubspotOAuthAuthenticator(DeclarativeOauth2Authenticator):
 
     def _shared_key(self) -> Tuple[str, str]:
         return (str(self.get_token_refresh_endpoint()), str(self.get_client_id()))
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        DailyLimit.guard(request)
+        return super().__call__(request)
 
     def get_access_token(self) -> str:
         with self._shared_lock:

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 from typing import List, Optional
 
 import orjson
-from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
+from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.models import (
     AirbyteErrorTraceMessage,
     AirbyteMessage,
@@ -62,12 +63,27 @@ def _source(args: List[str]) -> Optional[SourceHubspot]:
     return None
 
 
+# Records, state and config updates are printed as they are; every other line (logs, traces, connection status)
+# may quote a HubSpot error body, and HubSpot can echo a token there, so those lines pass through filter_secrets.
+_VERBATIM = ('{"type":"RECORD"', '{"type":"STATE"', '{"type":"CONTROL"', '{"type":"CATALOG"', '{"type":"SPEC"')
+
+
+def _print_messages(source: SourceHubspot, args: List[str]) -> None:
+    entrypoint = AirbyteEntrypoint(source)
+    parsed = entrypoint.parse_args(args)
+    with PRINT_BUFFER:
+        for message in entrypoint.run(parsed):
+            if not message.startswith(_VERBATIM):
+                message = filter_secrets(message)
+            print(f"{message}\n", end="")
+
+
 def run(args: Optional[List[str]] = None) -> None:
     args = sys.argv[1:] if args is None else args
     source = _source(args)
     if source is None:
         sys.exit(1)
-    launch(source, args)
+    _print_messages(source, args)
 
 
 if __name__ == "__main__":

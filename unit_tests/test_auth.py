@@ -353,8 +353,7 @@ def test_given_private_app_token_when_hubspot_answers_expired_then_no_refresh_is
     output = run_read(private_app_config(**ONE_WINDOW), catalog("contacts"), expecting_exception=True)
 
     assert token_requests(requests_mock) == []
-    # A Bearer token cannot be refreshed: the CDK turns REFRESH_TOKEN_THEN_RETRY into a plain, bounded retry.
-    assert 1 <= len(search_requests(requests_mock)) <= 7
+    assert len(search_requests(requests_mock)) == 1
     error = output.errors[0].trace.error
     assert error.failure_type.value == "config_error"
     assert "credentials.access_token" in error.message
@@ -391,12 +390,6 @@ def test_given_custom_api_base_url_when_read_then_token_and_api_calls_go_there(r
     assert not any(API in r.url for r in requests_mock.request_history)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The EXPIRED_AUTHENTICATION filter is REFRESH_TOKEN_THEN_RETRY for every auth type (filter predicates "
-    "cannot read the config); a private-app token or Service Key cannot be refreshed, so the CDK repeats the call "
-    "max_retries times with exponential backoff (about 2 minutes) before failing",
-)
 def test_given_private_app_token_expired_when_read_then_fails_at_once(requests_mock):
     mock_contacts(requests_mock, search=[{"status_code": 401, "json": EXPIRED_AUTHENTICATION}])
 

@@ -132,9 +132,7 @@ def test_given_expired_private_app_token_when_check_then_fails_saying_to_create_
 
     assert "credentials.access_token" in message
     assert "expired" in message.lower()
-    # The CDK retries REFRESH_TOKEN_THEN_RETRY as a plain retry for a Bearer token (filter predicates cannot see
-    # the config to tell the auth types apart), so the call is repeated up to max_retries (6) before failing.
-    assert 1 <= len(api_requests(requests_mock)) <= 7
+    assert len(api_requests(requests_mock)) == 1
 
 
 @pytest.mark.parametrize("status_code", [402, 403])

@@ -112,11 +112,6 @@ def test_given_daily_limit_spent_when_read_then_fails_at_once_naming_the_daily_l
     assert len(search_requests(requests_mock)) <= 2, "a spent daily limit was retried"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A spent DAILY limit fails only the window that hit it: every other window (and stream) still sends its "
-    "own search, gets the same 429 and emits its own TRACE error",
-)
 def test_given_daily_limit_spent_when_read_spans_several_windows_then_hubspot_is_not_asked_again(requests_mock):
     mock_contacts(requests_mock, search=[{"status_code": 429, "json": DAILY_LIMIT}])
 

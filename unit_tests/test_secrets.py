@@ -226,11 +226,6 @@ def test_given_camel_case_config_when_read_then_no_secret_is_printed_outside_the
     _assert_no_secret(_lines([output], printed, connector_log), [CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: filter error messages interpolate HubSpot's response.message, and the CDK passes the user-facing TRACE "
-    "message (and the 'error message' part of internal_message) through without filter_secrets",
-)
 def test_given_hubspot_echoes_the_token_in_an_error_when_the_connector_runs_then_the_token_is_masked(
     requests_mock, capsys, connector_log, tmp_path
 ):
