@@ -19,8 +19,11 @@ PRIVATE_APP_TOKEN = "sandbox-private-app-token"
 CRM_STREAMS = ["contacts", "companies", "deals", "tickets"]
 ENGAGEMENT_TYPES = ["calls", "emails", "meetings", "notes", "tasks"]
 ENGAGEMENT_STREAMS = [f"engagements_{kind}" for kind in ENGAGEMENT_TYPES]
-ALL_STREAMS = CRM_STREAMS + ENGAGEMENT_STREAMS
+UNIFIED_ENGAGEMENTS = "engagements"
+ALL_STREAMS = CRM_STREAMS + ENGAGEMENT_STREAMS + [UNIFIED_ENGAGEMENTS]
 STREAM_OBJECT = {**{name: name for name in CRM_STREAMS}, **{f"engagements_{k}": k for k in ENGAGEMENT_TYPES}}
+# The object types each stream reads.
+STREAM_OBJECTS = {**{name: [obj] for name, obj in STREAM_OBJECT.items()}, UNIFIED_ENGAGEMENTS: ENGAGEMENT_TYPES}
 
 
 class Sandbox:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from integration_tests.harness import ALL_STREAMS, Sandbox, configured_catalog, run_connector  # noqa: E402
+from integration_tests.harness import ALL_STREAMS, STREAM_OBJECTS, Sandbox, configured_catalog, run_connector  # noqa: E402
 
 
 def main() -> int:
@@ -28,7 +28,8 @@ def main() -> int:
         print(f"\n{'stream':<24}{'records':>10}{'in sandbox':>12}")
         for stream in ALL_STREAMS:
             emitted = len(run.records.get(stream, []))
-            print(f"{stream:<24}{emitted:>10}{len(sandbox.ids(stream_object(stream))):>12}")
+            held = sum(len(sandbox.ids(object_type)) for object_type in STREAM_OBJECTS[stream])
+            print(f"{stream:<24}{emitted:>10}{held:>12}")
         sample_stream = ALL_STREAMS[0]
         if run.records.get(sample_stream):
             sample = dict(run.records[sample_stream][0])
@@ -43,12 +44,6 @@ def main() -> int:
             print(f"  {state['stream']['stream_descriptor']['name']}: {json.dumps(state['stream']['stream_state'])}")
         print(f"\nread took {run.seconds:.1f} s, exit code {run.returncode}")
         return 0 if run.returncode == 0 and not run.errors else 1
-
-
-def stream_object(stream: str) -> str:
-    from integration_tests.harness import STREAM_OBJECT
-
-    return STREAM_OBJECT[stream]
 
 
 if __name__ == "__main__":

@@ -25,10 +25,12 @@ from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordEx
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.schema.schema_loader import SchemaLoader
+from airbyte_cdk.sources.declarative.transformations.transformation import RecordTransformation
 from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import (
     ConfigTransformation,
 )
 from airbyte_cdk.sources.utils.transform import TransformConfig, TypeTransformer
+from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
@@ -121,13 +123,14 @@ class HubspotRecordExtractor(RecordExtractor):
                     ),
                     failure_type=FailureType.transient_error,
                 )
+        object_type = self.object_type or _searched_object_type(response)
         if records and self.associations and self.associations_requester is not None:
-            self._attach_associations(records)
+            self._attach_associations(records, object_type)
         if self._include_archived and self.archived_requester is not None and _next_after(body) is None:
-            records = records + self._archived_in_window(response)
+            records = records + self._archived_in_window(response, object_type)
         return records
 
-    def _archived_in_window(self, response: requests.Response) -> List[MutableMapping[str, Any]]:
+    def _archived_in_window(self, response: requests.Response, object_type: str) -> List[MutableMapping[str, Any]]:
         """Archived records whose last change falls in this page's window, emitted with the window's last page.
 
         Search never returns archived records; HubSpot lists them (for 90 days) with `archived=true`. The list is
@@ -135,7 +138,7 @@ class HubspotRecordExtractor(RecordExtractor):
         cursor never moves past a window that was not read to its end.
         """
         low, high = _window_of(response)
-        archived = ArchivedRecords.get(self.archived_requester, self.object_type)
+        archived = ArchivedRecords.get(self.archived_requester, object_type)
         chosen = []
         for record in archived:
             changed = _record_millis(record)
@@ -143,13 +146,19 @@ class HubspotRecordExtractor(RecordExtractor):
                 chosen.append({**record, "archived": True, "properties": dict(record.get("properties") or {})})
         return chosen
 
-    def _attach_associations(self, records: List[MutableMapping[str, Any]]) -> None:
+    def _attach_associations(self, records: List[MutableMapping[str, Any]], object_type: str) -> None:
         ids = [str(record["id"]) for record in records]
         for to_type in self.associations:
-            path = f"{self.associations_path}/{self.object_type}/{to_type}/batch/read"
+            path = f"{self.associations_path}/{object_type}/{to_type}/batch/read"
             linked = read_association_ids(self.associations_requester, path, ids)
             for record in records:
                 record[to_type] = linked.get(str(record["id"]), [])
+
+
+def _searched_object_type(response: requests.Response) -> str:
+    """The object type in the path of the search request that produced this page (.../objects/{type}/search)."""
+    parts = _path_of(response).rstrip("/").split("/")
+    return parts[-2] if len(parts) >= 2 else ""
 
 
 def _next_after(body: Mapping[str, Any]) -> Optional[str]:
@@ -182,6 +191,11 @@ def _record_millis(record: Mapping[str, Any]) -> Optional[int]:
         return int(datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() * 1000)
     except ValueError:
         return None
+
+
+def _object_slice(object_type: str) -> StreamSlice:
+    """A slice naming the object type, for requesters whose path is `.../{object type}`."""
+    return StreamSlice(partition={"object_type": object_type}, cursor_slice={})
 
 
 class ProcessMemo:
@@ -225,7 +239,11 @@ class ArchivedRecords(ProcessMemo):
         after: Optional[str] = None
         while True:
             token = {"next_page_token": after} if after else None
-            response = requester.send_request(next_page_token=token, log_formatter=None)
+            response = requester.send_request(
+                stream_slice=_object_slice(object_type),
+                next_page_token=token,
+                log_formatter=None,
+            )
             body = parse_body(response) if response is not None else {}
             records.extend(body.get("results") or [])
             after = _next_after(body)
@@ -329,7 +347,8 @@ class HubspotSearchRequester(HttpRequester):
             filters.append(
                 {"propertyName": self.modified_property, "operator": "LTE", "value": str(epoch_millis(stream_slice["end_time"]))}
             )
-        properties = [prop["name"] for prop in PropertyDefinitions.get(self.properties_requester, self.object_type)]
+        object_type = (stream_slice or {}).get("object_type") or self.object_type
+        properties = [prop["name"] for prop in PropertyDefinitions.get(self.properties_requester, object_type)]
         return {
             "filterGroups": [{"filters": filters}],
             "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
@@ -389,7 +408,7 @@ class PropertyDefinitions(ProcessMemo):
 
     @classmethod
     def _fetch(cls, requester: HttpRequester, object_type: str) -> List[Mapping[str, Any]]:
-        response = requester.send_request(log_formatter=None)
+        response = requester.send_request(stream_slice=_object_slice(object_type), log_formatter=None)
         body = parse_body(response) if response is not None else {}
         results = body.get("results") if isinstance(body, dict) else None
         if not isinstance(results, list):
@@ -414,17 +433,27 @@ class HubspotPropertiesSchemaLoader(SchemaLoader):
     requester: HttpRequester
     object_type: str = ""
     associations: List[str] = field(default_factory=list)
+    engagement_columns: bool = False
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         parameters = parameters or {}
         self.object_type = self.object_type or parameters.get("object_type", "")
+        self.object_types: List[str] = list(parameters.get("object_types") or [self.object_type])
         self.associations = list(self.associations or parameters.get("associations") or [])
         self._schema: Optional[Dict[str, Any]] = None
 
     def get_json_schema(self) -> Mapping[str, Any]:
         # One schema object per stream: the caster keys its per-property table on it.
         if self._schema is None:
-            self._schema = build_object_schema(PropertyDefinitions.get(self.requester, self.object_type), self.associations)
+            definitions: Dict[str, Mapping[str, Any]] = {}
+            for object_type in self.object_types:
+                for prop in PropertyDefinitions.get(self.requester, object_type):
+                    definitions.setdefault(prop["name"], prop)
+            self._schema = build_object_schema(list(definitions.values()), self.associations)
+            if self.engagement_columns:
+                for association in self.associations:
+                    self._schema["properties"].pop(association, None)
+                self._schema["properties"].update(ENGAGEMENT_COLUMNS)
         return self._schema
 
 
@@ -536,6 +565,73 @@ class HubspotRecordCaster(TypeTransformer):
                 record[entry[1] if entry else f"properties_{name}"] = value
         if "id" in record and not isinstance(record["id"], str):
             record["id"] = str(record["id"])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The unified engagements stream
+# --------------------------------------------------------------------------------------------------------------
+
+# Per activity object: its engagement type and the properties that hold its subject and body.
+ENGAGEMENT_KINDS: Dict[str, Tuple[str, Tuple[str, ...], Tuple[str, ...]]] = {
+    "calls": ("CALL", ("hs_call_title",), ("hs_call_body",)),
+    "emails": ("EMAIL", ("hs_email_subject",), ("hs_email_text", "hs_email_html")),
+    "meetings": ("MEETING", ("hs_meeting_title",), ("hs_meeting_body",)),
+    "notes": ("NOTE", (), ("hs_note_body",)),
+    "tasks": ("TASK", ("hs_task_subject",), ("hs_task_body",)),
+}
+
+ENGAGEMENT_COLUMNS: Dict[str, Any] = {
+    "type": {"type": ["null", "string"]},
+    "timestamp": {"type": ["null", "string"], "format": "date-time"},
+    "ownerId": {"type": ["null", "string"]},
+    "subject": {"type": ["null", "string"]},
+    "body": {"type": ["null", "string"]},
+    **{
+        column: {"type": ["null", "array"], "items": {"type": ["null", "string"]}}
+        for column in ("contactIds", "companyIds", "dealIds", "ticketIds")
+    },
+}
+
+_ASSOCIATION_COLUMNS = {"contacts": "contactIds", "companies": "companyIds", "deals": "dealIds", "tickets": "ticketIds"}
+
+
+def _first_value(properties: Mapping[str, Any], names: Tuple[str, ...]) -> Any:
+    for name in names:
+        if properties.get(name) not in (None, ""):
+            return properties[name]
+    return None
+
+
+@dataclass
+class EngagementFields(RecordTransformation):
+    """Gives every activity of the unified `engagements` stream the same columns whatever its type.
+
+    The column that holds the subject or the body differs per activity type (hs_call_title, hs_email_subject,
+    ...), chosen by the record's partition: a lookup AddFields could only spell as one Jinja branch per type.
+    """
+
+    config: Optional[Mapping[str, Any]] = None
+    parameters: InitVar[Optional[Mapping[str, Any]]] = None
+
+    def transform(
+        self,
+        record: Dict[str, Any],
+        config: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        object_type = (stream_slice or {}).get("object_type", "")
+        kind, subject_names, body_names = ENGAGEMENT_KINDS.get(object_type, (object_type.upper(), (), ()))
+        properties = record.get("properties") or {}
+        record["type"] = kind
+        record["timestamp"] = _cast_datetime(properties["hs_timestamp"]) if properties.get("hs_timestamp") else None
+        owner = properties.get("hubspot_owner_id")
+        record["ownerId"] = None if owner in (None, "") else str(owner)
+        record["subject"] = _first_value(properties, subject_names)
+        record["body"] = _first_value(properties, body_names)
+        for association, column in _ASSOCIATION_COLUMNS.items():
+            if association in record:
+                record[column] = record.pop(association)
 
 
 # --------------------------------------------------------------------------------------------------------------
