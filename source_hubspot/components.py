@@ -23,7 +23,13 @@ from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeOauth2Authenti
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
+from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
+    SUCCESS_RESOLUTION,
+    ErrorResolution,
+    ResponseAction,
+)
 from airbyte_cdk.sources.declarative.schema.schema_loader import SchemaLoader
 from airbyte_cdk.sources.declarative.transformations.transformation import RecordTransformation
 from airbyte_cdk.sources.declarative.transformations.config_transformations.config_transformation import (
@@ -280,6 +286,34 @@ def read_association_ids(requester: HttpRequester, path: str, ids: List[str]) ->
 def _path_of(response: requests.Response) -> str:
     url = response.request.url if response.request is not None else response.url
     return requests.utils.urlparse(url).path if url else "?"
+
+
+@dataclass
+class HubspotErrorHandler(DefaultErrorHandler):
+    """The manifest's error filters, plus one rule for successful answers: a 2xx must carry a `results` list.
+
+    Every HubSpot endpoint this connector reads answers 2xx with `results`; an empty, truncated or non-JSON 2xx body
+    is a HubSpot-side fault worth retrying, which no filter can say without its predicate (a filter matches on
+    status code OR predicate). And a filter with a predicate re-parses every response body, a full extra JSON
+    parse of every wide page per filter; deciding 2xx answers here uses the body the decoder parses anyway.
+    """
+
+    def interpret_response(self, response_or_exception: Any) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.Response) and 200 <= response_or_exception.status_code < 300:
+            body = parse_body(response_or_exception)
+            if isinstance(body, dict) and isinstance(body.get("results"), list):
+                return SUCCESS_RESOLUTION
+            return ErrorResolution(
+                response_action=ResponseAction.RETRY,
+                failure_type=FailureType.transient_error,
+                error_message=(
+                    f"HubSpot answered {response_or_exception.request.method} {_path_of(response_or_exception)} with "
+                    f"HTTP {response_or_exception.status_code} but an empty, truncated or unreadable body (no 'results' "
+                    "list), again after every retry. This is a HubSpot-side fault; run the sync again later (it resumes "
+                    "from its last state)."
+                ),
+            )
+        return super().interpret_response(response_or_exception)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -192,3 +192,31 @@ def test_given_server_error_persists_when_read_then_message_says_the_sync_gave_u
     message = _first_error(output).message
     assert not message.rstrip(".").endswith("retrying"), message
     assert "later" in message.lower(), "the message does not tell the user what to do"
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"text": '{"total": 1, "results": [{"id": "1", "prop'}, {"text": ""}, {"json": {"total": 1}},
+     {"text": "<html><body>gateway</body></html>"}],
+    ids=["truncated-json", "empty-body", "no-results-list", "html"],
+)
+def test_given_a_broken_200_page_when_read_then_it_is_retried_and_the_records_arrive(requests_mock, broken):
+    mock_contacts(requests_mock, search=[{"status_code": 200, **broken}, {"json": search_page([contact(1), contact(2)])}])
+
+    output = _read(expecting_exception=False)
+
+    assert not output.errors
+    assert sorted(r.record.data["id"] for r in output.records) == ["1", "2"]
+    assert len(search_requests(requests_mock)) == 2
+
+
+def test_given_search_keeps_answering_a_broken_200_when_read_then_it_fails_naming_the_endpoint(requests_mock):
+    mock_contacts(requests_mock, search=[{"status_code": 200, "text": '{"results": [{"id"'}])
+
+    output = _read()
+
+    error = _first_error(output)
+    assert error.failure_type.value == "transient_error"
+    assert "/crm/v3/objects/contacts/search" in error.message
+    assert "results" in error.message
+    assert output.records == []
