@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timezone
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import orjson
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
@@ -21,6 +21,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
+from source_hubspot.config_check import config_problems
 from source_hubspot.source import SourceHubspot
 
 
@@ -68,8 +69,23 @@ def _source(args: List[str]) -> Optional[SourceHubspot]:
 _VERBATIM = ('{"type":"RECORD"', '{"type":"STATE"', '{"type":"CONTROL"', '{"type":"CATALOG"', '{"type":"SPEC"')
 
 
+class HubspotEntrypoint(AirbyteEntrypoint):
+    """The CDK's entrypoint, with config mistakes explained field by field before the JSON-schema check."""
+
+    @staticmethod
+    def validate_connection(source_spec: Any, config: Any) -> None:
+        problems = config_problems(config)
+        if problems:
+            raise AirbyteTracedException(
+                message="The config has " + ("a problem: " if len(problems) == 1 else f"{len(problems)} problems: ") + " ".join(problems),
+                internal_message="config rejected before the JSON-schema validation",
+                failure_type=FailureType.config_error,
+            )
+        AirbyteEntrypoint.validate_connection(source_spec, config)
+
+
 def _print_messages(source: SourceHubspot, args: List[str]) -> None:
-    entrypoint = AirbyteEntrypoint(source)
+    entrypoint = HubspotEntrypoint(source)
     parsed = entrypoint.parse_args(args)
     with PRINT_BUFFER:
         for message in entrypoint.run(parsed):
