@@ -155,10 +155,44 @@ class HubspotRecordExtractor(RecordExtractor):
     def _attach_associations(self, records: List[MutableMapping[str, Any]], object_type: str) -> None:
         ids = [str(record["id"]) for record in records]
         for to_type in self.associations:
+            if DeniedAssociations.denied(object_type, to_type):
+                continue
             path = f"{self.associations_path}/{object_type}/{to_type}/batch/read"
-            linked = read_association_ids(self.associations_requester, path, ids)
+            try:
+                linked = read_association_ids(self.associations_requester, path, ids)
+            except AirbyteTracedException as error:
+                if "token lacks the scope" not in (error.message or ""):
+                    raise
+                DeniedAssociations.deny(object_type, to_type, error.message or "")
+                continue
             for record in records:
                 record[to_type] = linked.get(str(record["id"]), [])
+
+
+class DeniedAssociations:
+    """Association types the token may not read: the records still arrive, without that id array, and the run
+    says once which array is missing and the scope to add (a contact is readable without the deals scope)."""
+
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _denied: ClassVar[Dict[Tuple[str, str], str]] = {}
+
+    @classmethod
+    def denied(cls, from_type: str, to_type: str) -> bool:
+        return (from_type, to_type) in cls._denied
+
+    @classmethod
+    def deny(cls, from_type: str, to_type: str, reason: str) -> None:
+        with cls._lock:
+            if (from_type, to_type) not in cls._denied:
+                cls._denied[(from_type, to_type)] = reason
+                logger.warning(
+                    f"{from_type} records are emitted without their '{to_type}' association ids for this run: {reason}"
+                )
+
+    @classmethod
+    def clear(cls) -> None:
+        with cls._lock:
+            cls._denied.clear()
 
 
 def _searched_object_type(response: requests.Response) -> str:

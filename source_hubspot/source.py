@@ -9,7 +9,15 @@ import logging
 import re
 
 import yaml
-from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteStateMessage, ConfiguredAirbyteCatalog, Status
+from airbyte_cdk.models import (
+    AirbyteCatalog,
+    AirbyteConnectionStatus,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    Status,
+)
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 
 
@@ -34,12 +42,38 @@ class SourceHubspot(ConcurrentDeclarativeSource):
             config_path=config_path,
         )
 
+    def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
+        """Every stream the token may read; a stream whose scope is missing is left out with a warning naming it."""
+        streams, skipped = [], []
+        for stream in self.streams(config=self._config):
+            try:
+                streams.append(stream.as_airbyte_stream())
+            except AirbyteTracedException as error:
+                if not is_missing_scope(error):
+                    raise
+                skipped.append(f"{stream.name}: {error.message}")
+        for reason in skipped:
+            logger.warning(f"Left out of the catalog because the token cannot read it. {reason}")
+        if skipped and not streams:
+            raise AirbyteTracedException(
+                message="The token can read none of the streams. " + " ".join(skipped),
+                failure_type=FailureType.config_error,
+            )
+        if skipped:
+            logger.warning(f"Discovered {len(streams)} streams; left out {len(skipped)}: {', '.join(r.split(':')[0] for r in skipped)}.")
+        return AirbyteCatalog(streams=streams)
+
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """The declarative check, with its message reduced to HubSpot's cause and the fix."""
         status = super().check(logger, config)
         if status.status == Status.FAILED and status.message:
             status.message = explain_check_failure(status.message, config)
         return status
+
+
+def is_missing_scope(error: AirbyteTracedException) -> bool:
+    """The manifest's MISSING_SCOPES filter wrote this error."""
+    return "token lacks the scope" in (error.message or "")
 
 
 _UNREACHABLE = re.compile(r"ConnectionError|ConnectTimeout|Max retries exceeded|Name or service not known|Connection refused")

@@ -161,13 +161,20 @@ def check_status(output: EntrypointOutput):
 @pytest.fixture(autouse=True)
 def _fresh_property_definitions():
     """Property definitions are memoised per process; each test is its own connector run."""
-    from source_hubspot.components import ArchivedRecords, DailyLimit, HubspotOAuthAuthenticator, PropertyDefinitions
+    from source_hubspot.components import (
+        ArchivedRecords,
+        DailyLimit,
+        DeniedAssociations,
+        HubspotOAuthAuthenticator,
+        PropertyDefinitions,
+    )
 
     def forget() -> None:
         for memo in (PropertyDefinitions, ArchivedRecords):
             memo.clear()
         HubspotOAuthAuthenticator.forget_tokens()
         DailyLimit.reset()
+        DeniedAssociations.clear()
 
     forget()
     yield
