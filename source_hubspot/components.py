@@ -22,6 +22,7 @@ from airbyte_cdk.sources.declarative.auth.declarative_authenticator import Decla
 from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeOauth2Authenticator
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.requesters.error_handlers.default_error_handler import DefaultErrorHandler
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
@@ -700,6 +701,96 @@ class EngagementFields(RecordTransformation):
         for association, column in _ASSOCIATION_COLUMNS.items():
             if association in record:
                 record[column] = record.pop(association)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# State
+# --------------------------------------------------------------------------------------------------------------
+
+# Cursor keys older states (and other HubSpot connectors) used, newest first.
+_STATE_CURSOR_KEYS = ("updatedAt", "lastUpdated", "hs_lastmodifieddate", "lastmodifieddate")
+_STATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def _state_moment(value: Any) -> Optional[datetime]:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
+        number = float(value)
+        return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, tz=timezone.utc)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return None
+
+
+@dataclass
+class HubspotStateMigration(StateMigration):
+    """Brings a saved state to `{"updatedAt": "<%Y-%m-%dT%H:%M:%S.%fZ>"}` (per activity type for `engagements`),
+    or stops the sync with a clear message; an unreadable state is never taken as "no state".
+
+    Accepted: this connector's and Airbyte's HubSpot source's `updatedAt` in any ISO-8601 or epoch form, and the
+    `lastUpdated` / modification-property keys of older states (including the v1 `engagements` stream's
+    `{"lastUpdated": <ms>}`). Which key holds the cursor and how to read it is a decision per state: YAML has no
+    construct for it.
+    """
+
+    config: Optional[Mapping[str, Any]] = None
+    parameters: InitVar[Optional[Mapping[str, Any]]] = None
+
+    def __post_init__(self, parameters: Optional[Mapping[str, Any]]) -> None:
+        parameters = parameters or {}
+        self.stream = str(parameters.get("name", "this stream"))
+        self.object_types = list(parameters.get("object_types") or [])
+
+    def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
+        if not stream_state:
+            return False
+        if self.object_types and ("states" in stream_state or "state" in stream_state):
+            return False  # already per activity type
+        value = stream_state.get("updatedAt")
+        if set(stream_state) == {"updatedAt"} and isinstance(value, str) and not self.object_types:
+            try:
+                datetime.strptime(value, _STATE_FORMAT)
+                return False
+            except ValueError:
+                return True
+        return True
+
+    def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
+        key = next((k for k in _STATE_CURSOR_KEYS if k in stream_state), None)
+        example = '{"updatedAt": "2024-06-01T10:00:00.000000Z"}'
+        if key is None:
+            raise AirbyteTracedException(
+                message=(
+                    f"The saved state of stream {self.stream} is not one this connector can read (keys: "
+                    f"{', '.join(sorted(map(str, stream_state))) or 'none'}). Reset the stream, or set its state to "
+                    f"{example}."
+                ),
+                failure_type=FailureType.config_error,
+            )
+        moment = _state_moment(stream_state[key])
+        if moment is None:
+            raise AirbyteTracedException(
+                message=(
+                    f"The saved state of stream {self.stream} has {key} = {stream_state[key]!r}, which is not a "
+                    f"date-time. Reset the stream, or set its state to {example}."
+                ),
+                failure_type=FailureType.config_error,
+            )
+        cursor = {"updatedAt": moment.strftime(_STATE_FORMAT)}
+        if key != "updatedAt":
+            logger.info(f"Migrated the state of {self.stream} from {key} = {stream_state[key]!r} to {cursor}.")
+        if self.object_types:
+            return {
+                "use_global_cursor": False,
+                "states": [{"partition": {"object_type": t}, "cursor": dict(cursor)} for t in self.object_types],
+                "state": dict(cursor),
+            }
+        return cursor
 
 
 # --------------------------------------------------------------------------------------------------------------
