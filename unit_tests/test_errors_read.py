@@ -6,6 +6,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests
 
 from conftest import (
     mock_missing_scope,
@@ -220,3 +221,30 @@ def test_given_search_keeps_answering_a_broken_200_when_read_then_it_fails_namin
     assert "/crm/v3/objects/contacts/search" in error.message
     assert "results" in error.message
     assert output.records == []
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [requests.exceptions.ReadTimeout("read timed out"), requests.exceptions.ConnectionError("connection reset by peer")],
+    ids=["read-timeout", "connection-reset"],
+)
+def test_given_a_timeout_or_reset_when_read_then_it_is_retried_and_the_records_arrive(requests_mock, fault):
+    mock_contacts(requests_mock, search=[{"exc": fault}, {"json": search_page([contact(1), contact(2)])}])
+
+    output = _read(expecting_exception=False)
+
+    assert not output.errors
+    assert sorted(r.record.data["id"] for r in output.records) == ["1", "2"]
+    assert len(search_requests(requests_mock)) == 2
+
+
+def test_given_a_record_without_id_when_read_then_the_error_names_stream_endpoint_and_cause(requests_mock):
+    broken = contact(1)
+    del broken["id"]
+    mock_contacts(requests_mock, search=[{"json": search_page([broken])}])
+
+    output = _read()
+
+    error = _first_error(output)
+    assert "contacts" in error.message and "/crm/v3/objects/contacts/search" in error.message
+    assert "without an 'id'" in error.message
