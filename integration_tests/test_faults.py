@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from integration_tests.harness import ALL_STREAMS, STREAM_OBJECTS, Sandbox, configured_catalog, run_connector
 
 FAULTS = {
@@ -21,11 +23,13 @@ def _expected(sandbox, stream):
     return {i for object_type in STREAM_OBJECTS[stream] for i in sandbox.ids(object_type)}
 
 
-def test_given_faults_and_expiring_tokens_when_full_then_incremental_sync_then_every_record_arrives():
+@pytest.mark.parametrize("rate_limit_headers", [True, False], ids=["429-with-headers", "429-without-headers"])
+def test_given_faults_and_expiring_tokens_when_full_then_incremental_sync_then_every_record_arrives(rate_limit_headers):
     with Sandbox("--seed", "13", "--contacts", "1500", "--companies", "150", "--deals", "150", "--tickets", "100",
                  "--calls", "120", "--emails", "120", "--meetings", "120", "--notes", "120", "--tasks", "120",
                  "--custom-properties", "15", "--token-ttl", "20") as sandbox:
-        sandbox.configure(faults=FAULTS)
+        faults = dict(FAULTS, rate_limit_burst=dict(FAULTS["rate_limit_burst"], headers=rate_limit_headers))
+        sandbox.configure(faults=faults)
         config = sandbox.oauth_config(start_date="2021-06-01T00:00:00Z")
         catalog = configured_catalog(ALL_STREAMS, incremental=True)
 
