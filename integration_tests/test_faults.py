@@ -7,7 +7,13 @@ import json
 
 import pytest
 
-from integration_tests.harness import ALL_STREAMS, STREAM_OBJECTS, Sandbox, configured_catalog, run_connector
+from integration_tests.harness import (
+    ALL_STREAMS,
+    STREAM_OBJECTS,
+    Sandbox,
+    configured_catalog,
+    run_connector,
+)
 
 FAULTS = {
     "error_rate": 0.05,  # 500/502 (HTML)/503/504

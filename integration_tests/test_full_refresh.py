@@ -6,7 +6,12 @@ from datetime import datetime
 
 import pytest
 
-from integration_tests.harness import CRM_STREAMS, Sandbox, configured_catalog, run_connector
+from integration_tests.harness import (
+    CRM_STREAMS,
+    Sandbox,
+    configured_catalog,
+    run_connector,
+)
 
 ASSOCIATIONS = {
     "contacts": ["companies", "deals", "tickets"],

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from integration_tests.harness import ALL_STREAMS, STREAM_OBJECTS, Sandbox, configured_catalog, run_connector
+from integration_tests.harness import (
+    ALL_STREAMS,
+    STREAM_OBJECTS,
+    Sandbox,
+    configured_catalog,
+    run_connector,
+)
 
 
 def _warnings(run):

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 
-from integration_tests.harness import CRM_STREAMS, Sandbox, configured_catalog, run_connector
+from integration_tests.harness import (
+    CRM_STREAMS,
+    Sandbox,
+    configured_catalog,
+    run_connector,
+)
 
 
 def test_given_25000_contacts_with_300_custom_properties_when_full_refresh_then_complete():

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from integration_tests.harness import ENGAGEMENT_TYPES, Sandbox, configured_catalog, run_connector
+from integration_tests.harness import (
+    ENGAGEMENT_TYPES,
+    Sandbox,
+    configured_catalog,
+    run_connector,
+)
 
 CUTOFF = "2024-06-01T10:00:00"
 

@@ -8,7 +8,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from integration_tests.harness import ALL_STREAMS, STREAM_OBJECTS, Sandbox, configured_catalog, run_connector  # noqa: E402
+from integration_tests.harness import (  # noqa: E402
+    ALL_STREAMS,
+    STREAM_OBJECTS,
+    Sandbox,
+    configured_catalog,
+    run_connector,
+)
 
 
 def main() -> int:

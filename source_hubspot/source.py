@@ -1,12 +1,11 @@
-"""Loads the packaged manifest; everything else is declared there."""
+"""Loads the packaged manifest, and shapes what discover and check say; everything else is declared there."""
 
 from __future__ import annotations
 
-from importlib import resources
-from typing import Any, List, Mapping, Optional
-
 import logging
 import re
+from importlib import resources
+from typing import Any, List, Mapping, Optional
 
 import yaml
 from airbyte_cdk.models import (
@@ -14,11 +13,15 @@ from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
+    FailureType,
     Status,
 )
-from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
+    ConcurrentDeclarativeSource,
+)
 from airbyte_cdk.utils import AirbyteTracedException
-from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
+
+from source_hubspot.components import is_missing_scope
 
 
 def load_manifest() -> Mapping[str, Any]:
@@ -69,11 +72,6 @@ class SourceHubspot(ConcurrentDeclarativeSource):
         if status.status == Status.FAILED and status.message:
             status.message = explain_check_failure(status.message, config)
         return status
-
-
-def is_missing_scope(error: AirbyteTracedException) -> bool:
-    """The manifest's MISSING_SCOPES filter wrote this error."""
-    return "token lacks the scope" in (error.message or "")
 
 
 _UNREACHABLE = re.compile(r"ConnectionError|ConnectTimeout|Max retries exceeded|Name or service not known|Connection refused")

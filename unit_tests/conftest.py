@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 import pytest
@@ -15,10 +17,13 @@ from airbyte_cdk.models import (
     StreamDescriptor,
     SyncMode,
 )
-import tempfile
-from pathlib import Path
-
-from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, discover, make_file, read
+from airbyte_cdk.test.entrypoint_wrapper import (
+    EntrypointOutput,
+    _run_command,
+    discover,
+    make_file,
+    read,
+)
 
 from integration_tests.harness import configured_catalog
 from source_hubspot.source import SourceHubspot

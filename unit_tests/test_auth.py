@@ -9,7 +9,6 @@ from urllib.parse import parse_qs
 
 import pytest
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
-
 from conftest import (
     ACCESS_TOKEN,
     API,

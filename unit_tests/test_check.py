@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 from airbyte_cdk.models import Status
-
 from conftest import (
-    mock_missing_scope,
     API,
     BAD_CLIENT_ID,
     BAD_CLIENT_SECRET,
@@ -20,6 +18,7 @@ from conftest import (
     api_requests,
     check_status,
     mock_contacts,
+    mock_missing_scope,
     oauth_config,
     private_app_config,
     run_check,

@@ -6,8 +6,8 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-
 from conftest import PRIVATE_TOKEN, private_app_config
+
 from source_hubspot.config_check import config_problems
 
 PRIVATE = {"credentials_title": "Private App Credentials", "access_token": PRIVATE_TOKEN}

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs
 
 import pytest
 from airbyte_cdk.models import Status
-
 from conftest import (
     CLIENT_SECRET,
     ONE_WINDOW,
@@ -28,6 +27,7 @@ from conftest import (
     token_requests,
     token_response,
 )
+
 from source_hubspot.source import SourceHubspot
 
 CAMEL_OAUTH = {"clientId": "camel-client-id", "clientSecret": CLIENT_SECRET, "refreshToken": REFRESH_TOKEN}
@@ -104,8 +104,9 @@ def test_given_migrated_config_when_source_starts_again_then_nothing_more_is_emi
 
 
 def test_given_camel_case_config_when_migrated_then_it_validates_against_the_spec(tmp_path, capsys):
-    import jsonschema
     import logging
+
+    import jsonschema
 
     config, _, _ = CASES["flat"]
     path, _ = _construct(config, tmp_path, capsys)

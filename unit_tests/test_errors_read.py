@@ -7,9 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
-
 from conftest import (
-    mock_missing_scope,
     API,
     DAILY_LIMIT,
     INVALID_AUTHENTICATION,
@@ -19,6 +17,7 @@ from conftest import (
     catalog,
     contact,
     mock_contacts,
+    mock_missing_scope,
     private_app_config,
     run_read,
     search_page,

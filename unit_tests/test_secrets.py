@@ -19,10 +19,18 @@ from typing import Iterable, List
 
 import pytest
 from airbyte_cdk.logger import AirbyteLogFormatter
-from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer, Status
-from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, make_file, read
+from airbyte_cdk.models import (
+    AirbyteMessageSerializer,
+    ConfiguredAirbyteCatalogSerializer,
+    Status,
+)
+from airbyte_cdk.test.entrypoint_wrapper import (
+    EntrypointOutput,
+    _run_command,
+    make_file,
+    read,
+)
 from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
-
 from conftest import (
     ACCESS_TOKEN,
     API,
@@ -43,6 +51,7 @@ from conftest import (
     properties_body,
     token_response,
 )
+
 from source_hubspot.source import SourceHubspot
 
 ROTATED_REFRESH_TOKEN = "rotated-refresh-token-secret-31337"
