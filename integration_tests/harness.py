@@ -85,6 +85,8 @@ class Sandbox:
             "credentials": {"credentials_title": "Private App Credentials", "access_token": PRIVATE_APP_TOKEN},
             "api_base_url": self.url,
             "retry_backoff_factor": 0.05,
+            # The sandbox has no general rate limit unless a test sets one; tests that do set this too.
+            "calls_per_10_seconds": 1000,
         }
         config.update(extra)
         return config
@@ -99,6 +101,7 @@ class Sandbox:
             },
             "api_base_url": self.url,
             "retry_backoff_factor": 0.05,
+            "calls_per_10_seconds": 1000,
         }
         config.update(extra)
         return config

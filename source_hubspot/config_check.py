@@ -14,7 +14,7 @@ from source_hubspot.constants import OAUTH_CREDENTIALS, PRIVATE_APP_CREDENTIALS
 
 _START_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _URL = re.compile(r"^(https://\S+|http://(localhost|127\.0\.0\.1)(:\d+)?(/\S*)?)$")
-_INTEGERS = {"lookback_minutes": (0, 1440), "window_days": (1, 3650), "num_workers": (1, 20)}
+_INTEGERS = {"lookback_minutes": (0, 1440), "window_days": (1, 3650), "num_workers": (1, 20), "calls_per_10_seconds": (1, 1000)}
 _OAUTH_FIELDS = {
     "client_id": "the Client ID from the Auth tab of your HubSpot app",
     "client_secret": "the Client secret from the Auth tab of your HubSpot app",
