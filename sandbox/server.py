@@ -206,6 +206,9 @@ class SandboxApp:
             s["total"] += 1
             k = str(status)
             s["status_counts"][k] = s["status_counts"].get(k, 0) + 1
+            if status == 429:
+                limited = s.setdefault("rate_limited", {})
+                limited[key] = limited.get(key, 0) + 1
 
     def _count_fault(self, kind):
         with self.state_lock:

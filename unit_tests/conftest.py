@@ -166,6 +166,7 @@ def check_status(output: EntrypointOutput):
 @pytest.fixture(autouse=True)
 def _fresh_property_definitions():
     """Property definitions are memoised per process; each test is its own connector run."""
+    from source_hubspot.budget import forget_budgets
     from source_hubspot.components import (
         ArchivedRecords,
         DailyLimit,
@@ -180,6 +181,7 @@ def _fresh_property_definitions():
         HubspotOAuthAuthenticator.forget_tokens()
         DailyLimit.reset()
         DeniedAssociations.clear()
+        forget_budgets()
 
     forget()
     yield

@@ -1,0 +1,230 @@
+"""HubSpot's two request budgets, kept on our side so that 429s stay rare.
+
+HubSpot limits an app to N calls per rolling 10 s (N by plan: 100, 190, 250...) and, separately, every search call
+to 5 per second. The general bucket starts from `calls_per_10_seconds` and is corrected by the
+`X-HubSpot-RateLimit-Max` / `-Remaining` headers of each answer: a lower Max than configured is adopted, and calls
+that HubSpot counted but we did not send (another sync with the same app) are booked here too. Search answers
+carry no such headers, so its bucket keeps a small safety margin that grows after each search 429.
+
+One budget per process and API host: every stream and partition draws from the same buckets.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+import requests
+from airbyte_cdk.sources.streams.call_rate import APIBudget
+
+logger = logging.getLogger("airbyte")
+
+DEFAULT_CALLS_PER_10_SECONDS = 100
+SEARCH_CALLS_PER_SECOND = 5
+# How much later than its interval a slot is given back: the time a call spends between leaving our budget and
+# reaching HubSpot varies (thread scheduling, connection set-up), and HubSpot counts arrivals.
+GENERAL_MARGIN_SECONDS = 0.3
+SEARCH_MARGIN_SECONDS = 0.06
+SEARCH_MARGIN_STEP = 0.04
+SEARCH_MARGIN_MAX = 0.3
+_MARK = "_hubspot_budget_mark"
+
+
+class RollingWindow:
+    """At most `limit` calls in any `interval` (+ margin) seconds, by the moment each call left."""
+
+    def __init__(self, name: str, limit: int, interval: float, margin: float) -> None:
+        self.name = name
+        self.limit = max(1, int(limit))
+        self.interval = interval
+        self.margin = margin
+        self.sent: deque = deque()
+        self.blocked_until = 0.0
+        self.lock = threading.Lock()
+        self.calls = 0
+        self.waited = 0.0
+
+    def _expire(self, now: float) -> None:
+        horizon = now - self.interval - self.margin
+        sent = self.sent
+        while sent and sent[0] <= horizon:
+            sent.popleft()
+
+    def acquire(self) -> int:
+        """Blocks until a call may leave; returns how many calls the window holds with this one."""
+        started = None
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                self._expire(now)
+                wait = self.blocked_until - now
+                if wait <= 0:
+                    if len(self.sent) < self.limit:
+                        self.sent.append(now)
+                        self.calls += 1
+                        if started is not None:
+                            self.waited += now - started
+                        return len(self.sent)
+                    wait = self.sent[0] + self.interval + self.margin - now
+            if started is None:
+                started = time.monotonic()
+            time.sleep(min(max(wait, 0.002), 1.0))
+
+    def book(self, extra: int) -> None:
+        """Counts `extra` calls that HubSpot saw and we did not send, as sent now."""
+        with self.lock:
+            now = time.monotonic()
+            self._expire(now)
+            room = self.limit - len(self.sent)
+            for _ in range(max(0, min(extra, room))):
+                self.sent.append(now)
+
+    def block(self, seconds: float) -> None:
+        with self.lock:
+            self.blocked_until = max(self.blocked_until, time.monotonic() + seconds)
+
+    def remaining(self) -> int:
+        with self.lock:
+            self._expire(time.monotonic())
+            return self.limit - len(self.sent)
+
+
+class HubspotRateBudget(APIBudget):
+    """An `APIBudget` the CDK's HTTP client calls before each send and after each answer."""
+
+    def __init__(self, calls_per_10_seconds: Optional[int] = None) -> None:
+        super().__init__(policies=[])
+        self.configured = calls_per_10_seconds
+        self.general = RollingWindow("general", calls_per_10_seconds or DEFAULT_CALLS_PER_10_SECONDS, 10.0,
+                                     GENERAL_MARGIN_SECONDS)
+        self.search = RollingWindow("search", SEARCH_CALLS_PER_SECOND, 1.0, SEARCH_MARGIN_SECONDS)
+        self.rate_limited = 0
+        self._told_limit: Optional[int] = None
+
+    # The CDK's interface ------------------------------------------------------------------------------------
+    def get_matching_policy(self, request: Any) -> Optional[Any]:
+        return None
+
+    def acquire_call(self, request: Any, block: bool = True, timeout: Optional[float] = None) -> None:
+        bucket = self.bucket_for(request)
+        if bucket is None:
+            return
+        held = bucket.acquire()
+        try:
+            setattr(request, _MARK, held)
+        except AttributeError:
+            pass
+
+    def update_from_response(self, request: Any, response: Any) -> None:
+        if not isinstance(response, requests.Response):
+            return
+        bucket = self.bucket_for(request)
+        if bucket is None:
+            return
+        if bucket is self.general and response.status_code != 429:
+            self._correct_general(request, response)
+        if response.status_code == 429:
+            self._after_rate_limit(bucket, response)
+
+    # HubSpot's rules ----------------------------------------------------------------------------------------
+    def bucket_for(self, request: Any) -> Optional[RollingWindow]:
+        url = getattr(request, "path_url", None) or getattr(request, "url", "") or ""
+        path = url.split("?", 1)[0]
+        if "/oauth/" in path or path.startswith("/_sandbox"):
+            return None  # the token endpoint has no share of the API budget
+        if getattr(request, "method", "GET") == "POST" and path.endswith("/search"):
+            return self.search
+        return self.general
+
+    def _correct_general(self, request: Any, response: requests.Response) -> None:
+        headers = response.headers
+        most = _int(headers.get("X-HubSpot-RateLimit-Max"))
+        left = _int(headers.get("X-HubSpot-RateLimit-Remaining"))
+        if most is None or left is None:
+            return
+        bucket = self.general
+        interval = _int(headers.get("X-HubSpot-RateLimit-Interval-Milliseconds"))
+        if interval and abs(interval / 1000.0 - bucket.interval) > 0.01:
+            bucket.interval = interval / 1000.0
+        if most != bucket.limit and (self.configured is None or most < bucket.limit):
+            # HubSpot's figure for this app wins over the default, and over a configured figure that is higher.
+            if self._told_limit != most:
+                logger.info(
+                    f"HubSpot allows this app {most} calls per {bucket.interval:g} s (X-HubSpot-RateLimit-Max); "
+                    f"the connector now paces itself to that instead of {bucket.limit}."
+                )
+                self._told_limit = most
+            with bucket.lock:
+                bucket.limit = most
+        held = getattr(request, _MARK, None)
+        if held is None:
+            return
+        # HubSpot counted (most - left) calls in its window when this call arrived; we had sent `held`.
+        unseen = (most - left) - held
+        if unseen > 2:
+            bucket.book(unseen)
+
+    def _after_rate_limit(self, bucket: RollingWindow, response: requests.Response) -> None:
+        self.rate_limited += 1
+        retry_after = _float(response.headers.get("Retry-After"))
+        if bucket is self.search:
+            with bucket.lock:
+                bucket.margin = min(SEARCH_MARGIN_MAX, bucket.margin + SEARCH_MARGIN_STEP)
+            bucket.block(retry_after if retry_after is not None else bucket.interval)
+            return
+        if retry_after is None:
+            # HubSpot's window is full: wait until the oldest call we know of leaves it (the policy's interval at most).
+            with bucket.lock:
+                now = time.monotonic()
+                oldest = bucket.sent[0] if bucket.sent else now
+                retry_after = min(bucket.interval, max(1.0, oldest + bucket.interval + bucket.margin - now))
+        bucket.block(retry_after)
+
+    def snapshot(self) -> Dict[str, Any]:
+        return {
+            "general_limit": self.general.limit,
+            "general_remaining": self.general.remaining(),
+            "general_interval_seconds": self.general.interval,
+            "search_remaining": self.search.remaining(),
+            "rate_limited": self.rate_limited,
+        }
+
+
+def _int(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(value: Any) -> Optional[float]:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+_BUDGETS: Dict[Tuple[str, Optional[int]], HubspotRateBudget] = {}
+_BUDGETS_LOCK = threading.Lock()
+
+
+def budget_for(config: Mapping[str, Any]) -> HubspotRateBudget:
+    """The process's budget for this HubSpot host and plan setting."""
+    configured = config.get("calls_per_10_seconds")
+    try:
+        configured = int(configured) if configured not in (None, "") else None
+    except (TypeError, ValueError):
+        configured = None
+    key = (str(config.get("api_base_url") or "https://api.hubapi.com"), configured)
+    with _BUDGETS_LOCK:
+        if key not in _BUDGETS:
+            _BUDGETS[key] = HubspotRateBudget(configured)
+        return _BUDGETS[key]
+
+
+def forget_budgets() -> None:
+    with _BUDGETS_LOCK:
+        _BUDGETS.clear()

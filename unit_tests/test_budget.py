@@ -1,0 +1,112 @@
+"""The rate budget: HubSpot's general bucket follows its headers, search keeps its own pace, 429s make it wait."""
+
+from __future__ import annotations
+
+import time
+
+import requests
+
+from source_hubspot.budget import (
+    DEFAULT_CALLS_PER_10_SECONDS,
+    SEARCH_MARGIN_SECONDS,
+    HubspotRateBudget,
+    budget_for,
+)
+
+
+def _request(method: str, url: str) -> requests.PreparedRequest:
+    return requests.Request(method, url).prepare()
+
+
+def _answer(status: int = 200, **headers: str) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+def _limit_headers(most: int, left: int) -> dict:
+    return {"X-HubSpot-RateLimit-Max": str(most), "X-HubSpot-RateLimit-Remaining": str(left),
+            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000"}
+
+
+SEARCH = "https://api.hubapi.com/crm/v3/objects/contacts/search"
+LIST = "https://api.hubapi.com/crm/v3/properties/contacts"
+TOKEN = "https://api.hubapi.com/oauth/v1/token"
+
+
+def test_given_requests_when_classified_then_search_general_and_token_calls_use_their_own_buckets():
+    budget = HubspotRateBudget()
+    assert budget.bucket_for(_request("POST", SEARCH)) is budget.search
+    assert budget.bucket_for(_request("GET", LIST)) is budget.general
+    assert budget.bucket_for(_request("POST", "https://api.hubapi.com/crm/v4/associations/contacts/companies/batch/read")) is budget.general
+    assert budget.bucket_for(_request("POST", TOKEN)) is None
+
+
+def test_given_no_plan_setting_when_hubspot_reports_a_higher_limit_then_it_is_adopted():
+    budget = HubspotRateBudget()
+    assert budget.general.limit == DEFAULT_CALLS_PER_10_SECONDS
+    request = _request("GET", LIST)
+    budget.acquire_call(request)
+    budget.update_from_response(request, _answer(200, **_limit_headers(190, 189)))
+    assert budget.general.limit == 190
+
+
+def test_given_a_plan_setting_when_hubspot_reports_more_then_the_setting_stays_a_ceiling():
+    budget = HubspotRateBudget(60)
+    request = _request("GET", LIST)
+    budget.acquire_call(request)
+    budget.update_from_response(request, _answer(200, **_limit_headers(190, 189)))
+    assert budget.general.limit == 60
+    budget.acquire_call(request)
+    budget.update_from_response(request, _answer(200, **_limit_headers(40, 38)))
+    assert budget.general.limit == 40
+
+
+def test_given_another_sync_using_the_app_when_headers_show_it_then_its_calls_are_booked():
+    budget = HubspotRateBudget(100)
+    request = _request("GET", LIST)
+    budget.acquire_call(request)
+    assert budget.general.remaining() == 99
+    # HubSpot counted 31 calls in the window, we sent 1: 30 came from elsewhere.
+    budget.update_from_response(request, _answer(200, **_limit_headers(100, 69)))
+    assert budget.general.remaining() == 69
+
+
+def test_given_a_search_429_when_answered_then_search_waits_and_keeps_a_wider_margin():
+    budget = HubspotRateBudget()
+    request = _request("POST", SEARCH)
+    budget.acquire_call(request)
+    before = time.monotonic()
+    budget.update_from_response(request, _answer(429))
+    assert budget.search.blocked_until >= before + 0.9
+    assert budget.search.margin > SEARCH_MARGIN_SECONDS
+    assert budget.general.blocked_until == 0.0
+    assert budget.rate_limited == 1
+
+
+def test_given_a_general_429_with_retry_after_when_answered_then_general_calls_wait_that_long():
+    budget = HubspotRateBudget()
+    request = _request("GET", LIST)
+    budget.acquire_call(request)
+    before = time.monotonic()
+    budget.update_from_response(request, _answer(429, **{"Retry-After": "3", **_limit_headers(100, 0)}))
+    assert before + 2.9 <= budget.general.blocked_until <= time.monotonic() + 3.1
+    assert budget.search.blocked_until == 0.0
+
+
+def test_given_a_full_window_when_acquiring_then_the_call_waits_for_the_oldest_to_leave(monkeypatch):
+    budget = HubspotRateBudget(3)
+    budget.general.interval = 0.3
+    budget.general.margin = 0.0
+    request = _request("GET", LIST)
+    started = time.monotonic()
+    for _ in range(4):
+        budget.acquire_call(request)
+    assert time.monotonic() - started >= 0.29
+
+
+def test_given_one_config_when_budget_asked_twice_then_every_stream_shares_one_budget():
+    config = {"api_base_url": "http://127.0.0.1:1", "calls_per_10_seconds": 50}
+    assert budget_for(config) is budget_for(dict(config))
+    assert budget_for(config) is not budget_for({**config, "calls_per_10_seconds": 60})
