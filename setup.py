@@ -19,7 +19,7 @@ setup(
         "orjson>=3.9",
     ],
     extras_require={
-        "dev": ["pytest>=8", "requests-mock>=1.11", "pytest-timeout>=2.3"],
+        "dev": ["pytest>=8", "requests-mock>=1.11", "pytest-timeout>=2.3", "pytest-xdist>=3.5"],
     },
     entry_points={"console_scripts": ["source-hubspot=source_hubspot.run:run"]},
 )
