@@ -3,7 +3,7 @@
 Each class says why YAML could not do the job. They make HTTP calls only through requesters declared in the
 manifest, so authentication, retries, the rate budget and test mocks all apply to them. The only state shared
 across components is what one connector run (one process) must read once: property definitions, archived
-records (ProcessMemo) and the OAuth access token.
+records (ProcessMemo) and the OAuth access token; the sync report's call counts live in progress.py.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ from source_hubspot.constants import (
     TOKEN_REFRESH_MARGIN_FRACTION,
     TOKEN_REFRESH_MARGIN_MAX_SECONDS,
 )
+from source_hubspot.progress import ApiCalls
 
 logger = logging.getLogger("airbyte")
 
@@ -358,6 +359,7 @@ class HubspotErrorHandler(DefaultErrorHandler):
     """
 
     def interpret_response(self, response_or_exception: Any) -> ErrorResolution:
+        ApiCalls.count(response_or_exception)  # the CDK asks once per attempt: the sync report's calls and retries
         if isinstance(response_or_exception, requests.Response) and 200 <= response_or_exception.status_code < 300:
             body = parse_body(response_or_exception)
             if isinstance(body, dict) and isinstance(body.get("results"), list):
@@ -448,6 +450,11 @@ class HubspotSearchRequester(HttpRequester):
             "properties": properties,
             "limit": self.page_size,
         }
+
+    def send_request(self, *args: Any, **kwargs: Any) -> Optional[requests.Response]:
+        # The page's association reads and archived listing follow on this thread: they are this stream's calls too.
+        ApiCalls.belong_to(self.name)
+        return super().send_request(*args, **kwargs)
 
 
 # --------------------------------------------------------------------------------------------------------------

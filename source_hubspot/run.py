@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timezone
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 
 import orjson
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
@@ -22,6 +22,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
 from source_hubspot.config_check import config_problems
+from source_hubspot.progress import SyncProgress
 from source_hubspot.source import SourceHubspot
 
 
@@ -88,10 +89,44 @@ def _print_messages(source: SourceHubspot, args: List[str]) -> None:
     entrypoint = HubspotEntrypoint(source)
     parsed = entrypoint.parse_args(args)
     with PRINT_BUFFER:
-        for message in entrypoint.run(parsed):
-            if not message.startswith(_VERBATIM):
-                message = filter_secrets(message)
-            print(f"{message}\n", end="")
+        if parsed.command != "read":
+            for message in entrypoint.run(parsed):
+                if not message.startswith(_VERBATIM):
+                    message = filter_secrets(message)
+                print(f"{message}\n", end="")
+            return
+        # Progress lines come from a timer thread while this loop may be blocked on the CDK's queue; they are
+        # written under the print buffer's lock, which every print of this loop and of the CDK's threads takes too.
+        progress = SyncProgress(
+            _write_lines,
+            streams=_configured_streams(source, parsed.catalog),
+            count_archived=bool(_read_or_empty(source.read_config, parsed.config).get("include_archived")),
+        )
+        with progress:
+            for message in entrypoint.run(parsed):
+                if not message.startswith(_VERBATIM):
+                    message = filter_secrets(message)
+                progress.observe(message)
+                print(f"{message}\n", end="")
+
+
+def _write_lines(lines: List[str]) -> None:
+    with PRINT_BUFFER.lock:
+        for line in lines:
+            sys.stdout.write(f"{filter_secrets(line)}\n")
+        sys.stdout.flush()
+
+
+def _configured_streams(source: SourceHubspot, catalog_path: Optional[str]) -> List[str]:
+    catalog = _read_or_empty(source.read_catalog, catalog_path)
+    return [configured.stream.name for configured in catalog.streams] if catalog else []
+
+
+def _read_or_empty(reader: Callable[[str], Any], path: Optional[str]) -> Any:
+    try:
+        return reader(path) if path else {}
+    except Exception:  # the entrypoint reads the file too, and says what is wrong with it
+        return {}
 
 
 def run(args: Optional[List[str]] = None) -> None:

@@ -1,4 +1,5 @@
-"""Loads the packaged manifest, and shapes what discover and check say; everything else is declared there."""
+"""Loads the packaged manifest, shapes what discover and check say and skips the streams a read may not read;
+everything else is declared there."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from airbyte_cdk.models import (
     AirbyteCatalog,
     AirbyteConnectionStatus,
     AirbyteStateMessage,
+    AirbyteStreamStatus,
     ConfiguredAirbyteCatalog,
     FailureType,
     Status,
@@ -20,9 +22,11 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     ConcurrentDeclarativeSource,
 )
 from airbyte_cdk.utils import AirbyteTracedException
+from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
 from source_hubspot.budget import budget_for
 from source_hubspot.components import is_missing_scope
+from source_hubspot.progress import ApiCalls, SkippedStreams
 
 
 def load_manifest() -> Mapping[str, Any]:
@@ -72,6 +76,38 @@ class SourceHubspot(ConcurrentDeclarativeSource):
             logger.warning(f"Discovered {len(streams)} streams; left out {len(skipped)}: {', '.join(r.split(':')[0] for r in skipped)}.")
         return AirbyteCatalog(streams=streams)
 
+    def _select_streams(self, streams: List[Any], configured_catalog: ConfiguredAirbyteCatalog) -> List[Any]:
+        """The CDK's choice of streams to read, less those the token cannot read, as discover leaves them out.
+
+        A configured stream whose scope was removed after discover would stop the whole sync when the CDK reads its
+        schema; it is skipped instead, with a warning naming the scope, an INCOMPLETE status and a line in the sync
+        report. Reading each schema here is the properties call the read makes first anyway (memoised per run).
+        """
+        selected = super()._select_streams(streams=streams, configured_catalog=configured_catalog)
+        configured = {c.stream.name: c.stream for c in configured_catalog.streams}
+        readable, denied = [], []
+        for stream in selected:
+            ApiCalls.belong_to(stream.name)
+            try:
+                stream.get_json_schema()
+            except AirbyteTracedException as error:
+                if not is_missing_scope(error):
+                    raise
+                denied.append((stream.name, error.message or ""))
+                continue
+            readable.append(stream)
+        if denied and not readable:
+            raise AirbyteTracedException(
+                message="The token can read none of the configured streams. " + " ".join(f"{n}: {m}" for n, m in denied),
+                failure_type=FailureType.config_error,
+            )
+        for name, message in denied:
+            scopes = _LACKED_SCOPES.search(message)
+            SkippedStreams.skip(name, f"the token lacks the scope(s) {scopes.group(1)}" if scopes else message)
+            _logger.warning(f"Skipping stream {name} in this sync because the token cannot read it. {message}")
+            self._message_repository.emit_message(as_airbyte_message(configured[name], AirbyteStreamStatus.INCOMPLETE))
+        return readable
+
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """The declarative check, with its message reduced to HubSpot's cause and the fix."""
         status = super().check(logger, config)
@@ -79,6 +115,9 @@ class SourceHubspot(ConcurrentDeclarativeSource):
             status.message = explain_check_failure(status.message, config)
         return status
 
+
+_LACKED_SCOPES = re.compile(r"lacks the scope\(s\) (.+?)\. Add them")
+_logger = logging.getLogger("airbyte")
 
 _UNREACHABLE = re.compile(r"ConnectionError|ConnectTimeout|Max retries exceeded|Name or service not known|Connection refused")
 
