@@ -46,6 +46,7 @@ REQUIRED_SCOPES = {
     "meetings": "crm.objects.contacts.read",
     "notes": "crm.objects.contacts.read",
     "tasks": "crm.objects.contacts.read",
+    "owners": "crm.objects.owners.read",  # not an object type: GET /crm/v3/owners (sandbox/analyst.py)
 }
 
 DEFAULT_PROPERTIES = {
@@ -438,7 +439,9 @@ class Schema:
 
     def __init__(self, otype, seed, n_custom):
         self.otype = otype
-        self.specs = _builtin_specs(otype) + _custom_specs(n_custom)
+        from sandbox.analyst import analyst_specs  # appended last: the other properties keep order and values
+
+        self.specs = _builtin_specs(otype) + _custom_specs(n_custom) + analyst_specs(otype)
         self.by_name = {}
         for i, spec in enumerate(self.specs):
             spec.display_order = i if spec.hubspot_defined else -1

@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from sandbox import analyst as A
 from sandbox import data as D
 from sandbox.faults import Faults
 
@@ -95,6 +96,8 @@ class SandboxConfig:
     inline_assoc_limit: int = INLINE_ASSOC_LIMIT
     faults: Optional[dict] = None
     portal_id: int = 12345678
+    owners: int = 10  # active owners (the five hubspot_owner_id values among them)
+    archived_owners: int = 3
 
 
 # ------------------------------------------------------------------ helpers
@@ -162,6 +165,8 @@ OBJ_RE = re.compile(r"^/crm/(?:v3/objects|objects/2026-03)/([^/]+)(?:/(search|ba
 PROPS_RE = re.compile(r"^/crm/(?:v3/properties|properties/2026-03)/([^/]+)$")
 V4_BATCH_RE = re.compile(r"^/crm/(?:v4/associations|associations/2026-03)/([^/]+)/([^/]+)/batch/read$")
 V4_OBJ_RE = re.compile(r"^/crm/v4/objects/([^/]+)/([^/]+)/associations/([^/]+)$")
+PIPELINES_RE = re.compile(r"^/crm/(?:v3/pipelines|pipelines/2026-03)/([^/]+)$")
+LABELS_RE = re.compile(r"^/crm/(?:v4/associations|associations/2026-03)/([^/]+)/([^/]+)/labels$")
 
 
 class RollingWindow:
@@ -192,6 +197,7 @@ class SandboxApp:
         self.latency_rng = random.Random(cfg.seed)
         self.base_url = f"http://{cfg.host}:{cfg.port}"
         self.reset_stats()
+        self.analyst = A.AnalystData(self.store, owners=cfg.owners, archived_owners=cfg.archived_owners)
 
     # -------------------------------------------------------------- stats
     def reset_stats(self):
@@ -433,6 +439,9 @@ class SandboxApp:
             a, b = self._type(m.group(1)), self._type(m.group(3))
             self.require_scopes(a, b)
             return self.v4_record_associations(a, m.group(2), b, parse_qs(query))
+        resp = self.analyst_route(method, path, query)
+        if resp is not None:
+            return resp
         if path in ("/account-info/v3/details", "/account-info/2026-03/details") and method == "GET":
             return Response(200, dumps({"portalId": self.cfg.portal_id, "accountType": "STANDARD",
                                         "timeZone": "US/Eastern", "companyCurrency": "USD",
@@ -502,6 +511,7 @@ class SandboxApp:
         archived = (q.get("archived", ["false"])[0] or "false").lower() == "true"
         store = self.store
         names = store.resolve_property_names(otype, self._csv(q, "properties"))
+        with_history = self._history_names(otype, self._csv(q, "propertiesWithHistory"), limit)
         assoc_types = []
         for a in self._csv(q, "associations"):
             t = D.normalize_type(a)
@@ -528,7 +538,7 @@ class SandboxApp:
                 i += 1
             results = []
             for rec in page:
-                d = store.record_json(otype, rec, names)
+                d = self._with_history(otype, rec, store.record_json(otype, rec, names), with_history)
                 if assoc_types:
                     a = self._inline_assocs(otype, rec, assoc_types)
                     if a:
@@ -577,6 +587,7 @@ class SandboxApp:
         if len(inputs) > BATCH_READ_MAX:
             raise validation_error(f"Batch input must not exceed {BATCH_READ_MAX} inputs, got {len(inputs)}",
                                    context={"inputs": [str(len(inputs))]})
+        with_history = self._history_names(otype, body.get("propertiesWithHistory"), len(inputs))
         props = body.get("properties") or []
         if isinstance(props, str):
             props = [p for p in props.split(",") if p]
@@ -595,7 +606,8 @@ class SandboxApp:
                 if rec is None:
                     missing.append(sid)
                 else:
-                    results.append(store.record_json(otype, rec, names))
+                    results.append(self._with_history(otype, rec, store.record_json(otype, rec, names),
+                                                      with_history))
         out = {"status": "COMPLETE", "results": results}
         status = 200
         if missing:
@@ -835,6 +847,97 @@ class SandboxApp:
             out["paging"] = {"next": {"after": str(after + limit)}}
         return Response(200, dumps(out))
 
+    # -------------------------------------------------------------- analyst tables (sandbox/analyst.py)
+    def analyst_route(self, method, path, query):
+        """Owners, pipelines and association labels; None when the path is none of them."""
+        if method != "GET":
+            return None
+        q = parse_qs(query, keep_blank_values=True)
+        if path == "/crm/v3/owners":
+            self.require_scopes("owners")
+            return self.list_owners(q)
+        m = PIPELINES_RE.match(path)
+        if m:
+            otype = self._type(m.group(1), 404)
+            if otype not in self.analyst.pipelines:
+                raise ApiError(404, err_body(f"Unable to infer object type from: {m.group(1)}", "OBJECT_NOT_FOUND"))
+            self.require_scopes(otype)
+            return Response(200, dumps({"results": self.analyst.pipelines[otype]}))
+        m = LABELS_RE.match(path)
+        if m:
+            a, b = self._type(m.group(1)), self._type(m.group(2))
+            self.require_scopes(a, b)
+            return Response(200, dumps({"results": self.analyst.association_labels(a, b)}))
+        return None
+
+    def list_owners(self, q):
+        limit = self._int(q.get("limit", [None])[0], "limit", 100)
+        if limit < 1 or limit > A.OWNERS_MAX_LIMIT:
+            raise validation_error(f"limit must be between 1 and {A.OWNERS_MAX_LIMIT}, got {limit}")
+        after = q.get("after", [None])[0]
+        start = decode_cursor(after) if after else 0
+        archived = (q.get("archived", ["false"])[0] or "false").lower() == "true"
+        owners = self.analyst.list_owners(archived, q.get("email", [None])[0])
+        out = {"results": owners[start:start + limit]}
+        if start + limit < len(owners):
+            cur = encode_cursor(start + limit)
+            out["paging"] = {"next": {"after": cur, "link": f"{self.base_url}/crm/v3/owners?after={cur}"}}
+        return Response(200, dumps(out))
+
+    def _history_names(self, otype, requested, inputs):
+        """The known properties asked for with history; HubSpot reads at most 50 records with history at once."""
+        if isinstance(requested, str):
+            requested = [p for p in requested.split(",") if p]
+        if not requested:
+            return []
+        if inputs > A.HISTORY_MAX_INPUTS:
+            raise validation_error(f"propertiesWithHistory can be read for at most {A.HISTORY_MAX_INPUTS} records at "
+                                   f"a time, got {inputs}")
+        schema = self.store.schemas[otype]
+        return [n for n in dict.fromkeys(requested) if n in schema.by_name]
+
+    def _with_history(self, otype, rec, d, names):
+        if names:
+            d["propertiesWithHistory"] = {n: self.analyst.history(otype, rec, n) for n in names}
+        return d
+
+    def analyst_control(self, method, sub, q, body):
+        an = self.analyst
+        try:
+            if sub == "owners" and method == "GET":
+                return Response(200, dumps({"results": an.list_owners(False) + an.list_owners(True)}))
+            if sub == "owners" and method == "POST":
+                return Response(200, dumps(an.change_owner(self._json(body))))
+            if sub == "links" and method == "GET":
+                a, b = self._type(q.get("from", [""])[0]), self._type(q.get("to", [""])[0])
+                return Response(200, dumps({"results": an.links(a, b)}))
+            if sub == "links" and method == "POST":
+                b = self._json(body)
+                return Response(200, dumps(an.add_link(self._type(b.get("type")), b.get("from"),
+                                                       self._type(b.get("toType")), b.get("to"), b.get("label"),
+                                                       bool(b.get("primary")))))
+            if sub == "history" and method == "GET":
+                otype = self._type(q.get("type", [""])[0])
+                names = self._csv(q, "properties")
+                with self.store.lock:
+                    ostore = self.store.objects[otype]
+                    recs = [ostore.recs[i] for i in ostore.ids if not ostore.recs[i].archived]
+                    out = {r.sid: {n: an.history(otype, r, n) for n in names} for r in recs}
+                return Response(200, dumps({"results": out}))
+            if sub == "property" and method == "POST":
+                b = self._json(body)
+                return Response(200, dumps(an.write_property(self._type(b.get("type")), b.get("id"), b.get("property"),
+                                                             b.get("value"), b.get("sourceType") or "API",
+                                                             b.get("sourceId") or "2874601")))
+            if sub == "merges" and method == "GET":
+                return Response(200, dumps({"results": an.merges()}))
+            if sub == "merges" and method == "POST":
+                b = self._json(body)
+                return Response(200, dumps(an.merge(self._type(b.get("type")), b.get("into"), b.get("from"))))
+        except (ValueError, TypeError) as e:
+            raise ApiError(400, {"status": "error", "message": str(e)})
+        raise ApiError(404, {"status": "error", "message": f"unknown control endpoint {method} /_sandbox/analyst/{sub}"})
+
     # -------------------------------------------------------------- control plane
     def control(self, method, path, q, body):
         store = self.store
@@ -871,6 +974,8 @@ class SandboxApp:
             except ValueError as e:
                 raise ApiError(400, {"status": "error", "message": str(e)})
             return Response(200, dumps(res))
+        if path.startswith("/_sandbox/analyst/"):
+            return self.analyst_control(method, path[len("/_sandbox/analyst/"):], q, body)
         if path == "/_sandbox/config":
             if method == "POST":
                 self.apply_config(self._json(body))
@@ -1081,6 +1186,8 @@ def build_arg_parser():
     p.add_argument("--archived", type=int, default=None, help="archived records per object (default 2%%)")
     p.add_argument("--assoc-page-size", type=int, default=ASSOC_PAGE_SIZE)
     p.add_argument("--inline-assoc-limit", type=int, default=INLINE_ASSOC_LIMIT)
+    p.add_argument("--owners", type=int, default=10, help="active owners (at least the 5 owner ids records use)")
+    p.add_argument("--archived-owners", type=int, default=3)
     p.add_argument("--fault-rate", type=float, default=0.0, help="shorthand for faults.error_rate")
     p.add_argument("--fault-seed", type=int, default=1)
     return p
