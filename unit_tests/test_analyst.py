@@ -1,0 +1,275 @@
+"""The analyst tables with requests-mock: what reaches HubSpot, the rows that come out, scopes and odd answers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from airbyte_cdk.models import SyncMode
+from conftest import (
+    API,
+    CONTACT_PROPERTIES,
+    catalog,
+    missing_scopes,
+    private_app_config,
+    properties_body,
+    run_discover,
+    run_read,
+)
+
+from source_hubspot.analyst import AssociationLabels, Unreadable
+
+ONE_WINDOW = {"start_date": "2024-01-01T00:00:00Z", "window_days": 3650}
+ANALYST = {"owners", "deal_pipelines", "ticket_pipelines", "association_links", "contacts_property_history",
+           "companies_property_history", "deals_property_history", "merges"}
+SEARCH = re.compile(rf"{re.escape(API)}/crm/v3/objects/\w+/search$")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_analyst_memos(monkeypatch):
+    # A links read searches 8 objects at once; with sleep patched out, HubSpot's 5 searches per second would be
+    # waited out by spinning. These tests are about requests and rows, not pacing.
+    import source_hubspot.budget as budget
+
+    monkeypatch.setattr(budget, "SEARCH_CALLS_PER_SECOND", 1000)
+    budget.forget_budgets()
+    for memo in (AssociationLabels, Unreadable):
+        memo.clear()
+    yield
+    for memo in (AssociationLabels, Unreadable):
+        memo.clear()
+    budget.forget_budgets()
+
+
+def _found(records, **extra):
+    return {"total": len(records), "results": records, **extra}
+
+
+def _searched(record_id, updated="2024-05-01T10:00:00.123Z", **properties):
+    return {"id": str(record_id), "properties": {"hs_object_id": str(record_id), **properties}, "updatedAt": updated}
+
+
+def _bodies(requests_mock, suffix):
+    return [json.loads(r.body) for r in requests_mock.request_history if r.path.endswith(suffix) and r.body]
+
+
+def _read(stream, config=None, expecting_exception=False):
+    return run_read(config or private_app_config(**ONE_WINDOW), catalog(stream, sync_mode=SyncMode.incremental),
+                    expecting_exception=expecting_exception)
+
+
+def _rows(output, stream):
+    return [m.record.data for m in output.records if m.record.stream == stream]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Discover
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_given_token_without_owners_and_deals_scopes_when_discover_then_those_tables_are_left_out(requests_mock):
+    requests_mock.get(re.compile(rf"{re.escape(API)}/crm/v3/properties/\w+$"), json=properties_body(CONTACT_PROPERTIES))
+    for object_type in ("deals",):
+        requests_mock.get(f"{API}/crm/v3/properties/{object_type}", status_code=403,
+                          json=missing_scopes("crm.objects.deals.read"))
+    requests_mock.get(f"{API}/crm/v3/owners", status_code=403, json=missing_scopes("crm.objects.owners.read"))
+
+    output = run_discover(private_app_config())
+
+    names = {s.name for s in output.catalog.catalog.streams}
+    assert ANALYST - names == {"owners", "deal_pipelines", "deals_property_history"}
+    warnings = " ".join(m.log.message for m in output.logs if m.log.level.value in ("WARN", "WARNING"))
+    assert "owners: HubSpot denied the request because the token lacks the scope(s) crm.objects.owners.read" in warnings
+    assert "association_links: the token cannot read deals, so these links are not read: deals->contacts" in warnings
+    assert "merges: deals records are not read" in warnings
+    owners_calls = [r for r in requests_mock.request_history if r.path == "/crm/v3/owners"]
+    assert len(owners_calls) == 1 and owners_calls[0].qs == {"limit": ["1"]}
+
+
+def test_given_history_property_unknown_to_hubspot_when_discover_then_a_warning_names_it(requests_mock):
+    requests_mock.get(re.compile(rf"{re.escape(API)}/crm/v3/properties/\w+$"), json=properties_body(CONTACT_PROPERTIES))
+    requests_mock.get(f"{API}/crm/v3/owners", json={"results": []})
+
+    output = run_discover(private_app_config(contacts_history_properties=["email", "lifecyclestagee"]))
+
+    warnings = " ".join(m.log.message for m in output.logs if m.log.level.value in ("WARN", "WARNING"))
+    assert "contacts_property_history: HubSpot has no contacts property lifecyclestagee" in warnings
+    assert "email" not in warnings.split("lifecyclestagee")[0].split("property")[-1]
+
+
+def test_given_read_then_no_scope_probe_is_sent(requests_mock):
+    requests_mock.get(f"{API}/crm/v3/owners", json={"results": [{"id": "1", "email": "a@b.c", "archived": False}]})
+
+    output = _read("owners")
+
+    assert [r["id"] for r in _rows(output, "owners")] == ["1", "1"]  # the mock answers both partitions
+    assert sorted(r.qs["archived"][0] for r in requests_mock.request_history) == ["false", "true"]
+    assert all(r.qs["limit"] == ["500"] for r in requests_mock.request_history)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Rows
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_given_owners_on_two_pages_when_read_then_the_after_cursor_is_followed(requests_mock):
+    def owners(request, context):
+        if request.qs["archived"] == ["true"]:
+            return {"results": [{"id": "3", "archived": True}]}
+        if "after" in request.qs:
+            return {"results": [{"id": "2"}]}
+        return {"results": [{"id": "1"}], "paging": {"next": {"after": "abc"}}}
+
+    requests_mock.get(f"{API}/crm/v3/owners", json=owners)
+
+    output = _read("owners")
+
+    assert sorted(r["id"] for r in _rows(output, "owners")) == ["1", "2", "3"]
+    assert sorted((r.qs["archived"][0], r.qs.get("after", [""])[0]) for r in requests_mock.request_history) == [
+        ("false", ""), ("false", "abc"), ("true", "")]
+
+
+def test_given_deal_pipeline_when_read_then_one_typed_row_per_stage(requests_mock):
+    requests_mock.get(f"{API}/crm/v3/pipelines/deals", json={"results": [{
+        "id": "default", "label": "Sales", "displayOrder": 0, "archived": False,
+        "stages": [
+            {"id": "won", "label": "Won", "displayOrder": 1, "metadata": {"isClosed": "true", "probability": "1.0"}},
+            {"id": "open", "label": "Open", "displayOrder": 0, "metadata": {"isClosed": "false", "probability": "0.25"}},
+        ],
+    }]})
+
+    rows = _rows(_read("deal_pipelines"), "deal_pipelines")
+
+    assert [(r["pipelineId"], r["pipelineLabel"], r["stageId"], r["stageLabel"], r["isClosed"], r["probability"])
+            for r in rows] == [("default", "Sales", "won", "Won", True, 1.0), ("default", "Sales", "open", "Open", False, 0.25)]
+
+
+def _mock_link_searches(requests_mock, companies):
+    requests_mock.post(SEARCH, json=_found([]))
+    requests_mock.post(f"{API}/crm/v3/objects/companies/search", json=_found(companies))
+
+
+def test_given_labelled_link_without_its_label_text_when_read_then_the_pair_labels_are_read_once(requests_mock):
+    _mock_link_searches(requests_mock, [_searched(7), _searched(8)])
+    requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read", json={"status": "COMPLETE", "results": [
+        {"from": {"id": "7"}, "to": [{"toObjectId": 70, "associationTypes": [
+            {"category": "HUBSPOT_DEFINED", "typeId": 280, "label": None},
+            {"category": "USER_DEFINED", "typeId": 102, "label": None}]}]},
+        {"from": {"id": "8"}, "to": [{"toObjectId": 80, "associationTypes": [
+            {"category": "USER_DEFINED", "typeId": 102, "label": None}]}]},
+    ]})
+    labels = requests_mock.get(f"{API}/crm/v4/associations/companies/contacts/labels", json={"results": [
+        {"category": "HUBSPOT_DEFINED", "typeId": 280, "label": None},
+        {"category": "USER_DEFINED", "typeId": 102, "label": "Decision maker"}]})
+
+    rows = _rows(_read("association_links"), "association_links")
+
+    assert sorted((r["fromObjectId"], r["toObjectId"], r["associationTypeId"], r.get("associationLabel")) for r in rows) == [
+        ("7", "70", 102, "Decision maker"), ("7", "70", 280, None), ("8", "80", 102, "Decision maker")]
+    assert all(r["updatedAt"] == "2024-05-01T10:00:00.123Z" and r["fromObjectType"] == "companies" for r in rows)
+    assert labels.call_count == 1
+
+
+def test_given_links_on_several_pages_of_one_company_when_read_then_each_page_is_followed(requests_mock):
+    _mock_link_searches(requests_mock, [_searched(7)])
+    link = lambda to_id: {"toObjectId": to_id, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 280}]}
+    batch = requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read", [
+        {"json": {"results": [{"from": {"id": "7"}, "to": [link(1), link(2)], "paging": {"next": {"after": "p2"}}}]}},
+        {"json": {"results": [{"from": {"id": "7"}, "to": [link(3)]}]}},
+    ])
+
+    rows = _rows(_read("association_links"), "association_links")
+
+    assert sorted(r["toObjectId"] for r in rows) == ["1", "2", "3"]
+    assert [json.loads(r.body)["inputs"] for r in batch.request_history] == [[{"id": "7"}], [{"id": "7", "after": "p2"}]]
+
+
+def test_given_ids_on_several_search_pages_when_read_then_one_association_batch_per_1000_ids(requests_mock):
+    pages = [_found([_searched(i) for i in range(start, start + 200)], paging={"next": {"after": "200"}})
+             for start in range(1, 1201, 200)]
+    pages[-1].pop("paging")
+    requests_mock.post(SEARCH, json=_found([]))
+    search = requests_mock.post(f"{API}/crm/v3/objects/companies/search", [{"json": page} for page in pages])
+    batch = requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read", json={"results": []})
+
+    _read("association_links")
+
+    assert [json.loads(r.body)["filterGroups"][0]["filters"][0]["value"] for r in search.request_history] == [
+        "0", "200", "400", "600", "800", "1000"]
+    assert [len(json.loads(r.body)["inputs"]) for r in batch.request_history] == [1000, 200]
+    body = json.loads(search.request_history[0].body)
+    assert body["properties"] == ["hs_lastmodifieddate"] and body["limit"] == 200
+
+
+def test_given_batch_answer_with_an_unexpected_error_when_read_then_the_sync_fails_instead_of_losing_rows(requests_mock):
+    _mock_link_searches(requests_mock, [_searched(7), _searched(8)])
+    requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read", status_code=207, json={
+        "status": "COMPLETE", "results": [],
+        "errors": [{"status": "error", "category": "OBJECT_NOT_FOUND", "message": "No contacts for 7"},
+                   {"status": "error", "category": "INTERNAL_ERROR", "message": "try again"}]})
+
+    output = _read("association_links", expecting_exception=True)
+
+    message = output.errors[0].trace.error.message
+    assert "HubSpot could not read the companies/contacts associations (INTERNAL_ERROR: try again)" in message
+
+
+def test_given_token_without_deals_scope_when_links_read_then_deals_parts_are_skipped_once_with_the_scope(requests_mock):
+    _mock_link_searches(requests_mock, [_searched(7)])
+    requests_mock.post(f"{API}/crm/v3/objects/deals/search", status_code=403, json=missing_scopes("crm.objects.deals.read"))
+    requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read", json={"results": [
+        {"from": {"id": "7"}, "to": [{"toObjectId": 1, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 280}]}]}]})
+    denied = requests_mock.post(re.compile(rf"{re.escape(API)}/crm/v4/associations/\w+/deals/batch/read$"),
+                                status_code=403, json=missing_scopes("crm.objects.deals.read"))
+
+    output = _read("association_links")
+
+    assert [r["toObjectId"] for r in _rows(output, "association_links")] == ["1"]
+    warnings = [m.log.message for m in output.logs if "skipping deals" in m.log.message]
+    assert len(warnings) == 1 and "crm.objects.deals.read" in warnings[0]
+    assert [r for r in requests_mock.request_history if r.path.endswith("/deals/search")].__len__() == 1
+    assert denied.call_count == 0  # no from-records were found in the other partitions to link to deals
+
+
+def test_given_history_of_120_deals_when_read_then_batches_of_50_with_the_configured_properties(requests_mock):
+    requests_mock.post(f"{API}/crm/v3/objects/deals/search", json=_found([_searched(i) for i in range(1, 121)]))
+
+    def history(request, context):
+        inputs = json.loads(request.body)["inputs"]
+        return {"status": "COMPLETE", "results": [{"id": item["id"], "propertiesWithHistory": {"dealstage": [
+            {"value": "won", "timestamp": "2024-04-02T00:00:00.000Z", "sourceType": "CRM_UI", "sourceId": "userId:5",
+             "updatedByUserId": 5},
+            {"value": "open", "timestamp": "2024-04-01T00:00:00.000Z", "sourceType": "API", "sourceId": "123"}]}}
+            for item in inputs]}
+
+    batch = requests_mock.post(f"{API}/crm/v3/objects/deals/batch/read", json=history)
+
+    rows = _rows(_read("deals_property_history", private_app_config(deals_history_properties=["dealstage"], **ONE_WINDOW)),
+                 "deals_property_history")
+
+    bodies = [json.loads(r.body) for r in batch.request_history]
+    assert [len(b["inputs"]) for b in bodies] == [50, 50, 20]
+    assert all(b["propertiesWithHistory"] == ["dealstage"] and b["properties"] == ["hs_object_id"] for b in bodies)
+    assert len(rows) == 240
+    assert rows[0] == {"objectId": "1", "property": "dealstage", "value": "won", "timestamp": "2024-04-02T00:00:00.000Z",
+                       "sourceType": "CRM_UI", "sourceId": "userId:5", "updatedByUserId": 5,
+                       "updatedAt": "2024-05-01T10:00:00.123Z"}
+
+
+def test_given_merged_contacts_when_read_then_rows_from_both_merge_properties(requests_mock):
+    requests_mock.post(SEARCH, json=_found([]))
+    contacts = requests_mock.post(f"{API}/crm/v3/objects/contacts/search", json=_found([
+        _searched(10, hs_merged_object_ids="11;12", hs_calculated_merged_vids="11:1704067200000;13:1704153600000")]))
+    requests_mock.post(f"{API}/crm/v3/objects/deals/search", json=_found([_searched(20, hs_merged_object_ids="21")]))
+
+    rows = _rows(_read("merges"), "merges")
+
+    assert sorted((r["objectType"], r["mergedId"], r["survivingId"], r.get("mergedAt")) for r in rows) == [
+        ("contacts", "11", "10", "2024-01-01T00:00:00.000Z"), ("contacts", "12", "10", None),
+        ("contacts", "13", "10", "2024-01-02T00:00:00.000Z"), ("deals", "21", "20", None)]
+    groups = json.loads(contacts.request_history[0].body)["filterGroups"]
+    assert [g["filters"][-1] for g in groups] == [
+        {"propertyName": "hs_merged_object_ids", "operator": "HAS_PROPERTY"},
+        {"propertyName": "hs_calculated_merged_vids", "operator": "HAS_PROPERTY"}]
+    assert [f["propertyName"] for f in groups[0]["filters"][:3]] == ["hs_object_id", "lastmodifieddate", "lastmodifieddate"]
