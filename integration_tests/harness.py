@@ -24,6 +24,9 @@ ALL_STREAMS = CRM_STREAMS + ENGAGEMENT_STREAMS + [UNIFIED_ENGAGEMENTS]
 STREAM_OBJECT = {**{name: name for name in CRM_STREAMS}, **{f"engagements_{k}": k for k in ENGAGEMENT_TYPES}}
 # The object types each stream reads.
 STREAM_OBJECTS = {**{name: [obj] for name, obj in STREAM_OBJECT.items()}, UNIFIED_ENGAGEMENTS: ENGAGEMENT_TYPES}
+# The analyst tables (source_hubspot/analyst.py): owners, pipeline stages, association links, property history, merges.
+ANALYST_STREAMS = ["owners", "deal_pipelines", "ticket_pipelines", "association_links", "contacts_property_history",
+                   "companies_property_history", "deals_property_history", "merges"]
 
 
 class Sandbox:
