@@ -358,8 +358,15 @@ class HubspotErrorHandler(DefaultErrorHandler):
     parse of every wide page per filter; deciding 2xx answers here uses the body the decoder parses anyway.
     """
 
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        # A requester named after its stream counts its calls for that stream; the manifest's helper requesters carry
+        # an unrendered name template and count for the stream their thread is reading.
+        name = str((parameters or {}).get("name") or "")
+        self._stream = name if name and "{{" not in name else None
+
     def interpret_response(self, response_or_exception: Any) -> ErrorResolution:
-        ApiCalls.count(response_or_exception)  # the CDK asks once per attempt: the sync report's calls and retries
+        ApiCalls.count(response_or_exception, self._stream)  # once per attempt: the sync report's calls and retries
         if isinstance(response_or_exception, requests.Response) and 200 <= response_or_exception.status_code < 300:
             body = parse_body(response_or_exception)
             if isinstance(body, dict) and isinstance(body.get("results"), list):

@@ -1,9 +1,10 @@
 """Live progress and the sync report of a `read`, printed as Airbyte LOG lines (level INFO).
 
 Two sides feed it. The HTTP side (`ApiCalls`) counts every answer HubSpot gives, per stream, from the error
-handler, which the CDK consults once per attempt on every worker thread; the stream a call belongs to is the one
-whose search page the calling thread is reading (`ApiCalls.belong_to`), because a partition's pages, association
-reads and archived listings all run on the thread that reads the partition. The printing side (`SyncProgress`)
+handler, which the CDK consults once per attempt on every worker thread. A call belongs to the stream its requester
+is named after; the manifest's helper requesters (properties, association reads, archived listings) have no stream
+name of their own, and their calls belong to the stream whose page the calling thread is reading, because all of a
+partition's calls run on the thread that reads the partition (`ApiCalls.belong_to`). The printing side (`SyncProgress`)
 counts the RECORD and STREAM_STATUS lines the main loop of `run.py` prints, and a timer thread logs a progress line
 per active stream every few seconds, also while every worker is waiting on a rate limit and no line is printed.
 """
@@ -80,7 +81,12 @@ class ApiCalls:
         cls._thread.stream = stream
 
     @classmethod
-    def count(cls, answer: Any) -> None:
+    def count(cls, answer: Any, stream: Optional[str] = None) -> None:
+        """Counts one answer for `stream`, which then owns this thread's next calls; else for this thread's stream."""
+        if stream:
+            cls._thread.stream = stream
+        else:
+            stream = getattr(cls._thread, "stream", UNATTRIBUTED)
         if isinstance(answer, requests.Response):
             request, status = answer.request, answer.status_code
         else:
@@ -95,7 +101,6 @@ class ApiCalls:
                     pass
         page = 200 <= status < 300 and request is not None and _is_page(request)
         limits = _rate_limit_headers(answer) if status else None
-        stream = getattr(cls._thread, "stream", UNATTRIBUTED)
         with cls._lock:
             counts = cls._by_stream.get(stream)
             if counts is None:
@@ -353,23 +358,17 @@ class SyncProgress:
             outcomes[outcome] += 1
             seconds = ((stream.ended or now) - stream.started) if stream.started is not None else 0.0
             status = f"{outcome} ({_first_sentence(reason)})" if reason and outcome != COMPLETED else outcome
-            lines.append(
-                log_line(f"sync report {stream.name}: {status}, " + _figures(stream.records, stream.archived, calls.get(stream.name), seconds))
-            )
-        failed = outcomes[FAILED] > 0 or bool(self._sync_errors)
-        parts = ", ".join([f"{outcomes[COMPLETED]} completed", f"{outcomes[FAILED]} failed", f"{outcomes[SKIPPED]} skipped"])
+            figures = _figures(stream.records, stream.archived, calls.get(stream.name), seconds)
+            lines.append(log_line(f"sync report {stream.name}: {status}, {figures}"))
+        parts = f"{outcomes[COMPLETED]} completed, {outcomes[FAILED]} failed, {outcomes[SKIPPED]} skipped"
         parts += f" of {_count(len(streams), 'stream')}"
-        summary = f"{'failed' if failed else 'completed'} ({parts})"
         if self._sync_errors and not outcomes[FAILED]:  # else the failed streams' lines say why
             summary = f"failed ({_first_sentence(self._sync_errors[0])}; {parts})"
-        lines.append(
-            log_line(
-                f"sync report total: {summary}, "
-                + _figures(
-                    sum(s.records for s in streams), sum(s.archived for s in streams), _total_calls(calls.values()), now - self._began
-                )
-            )
-        )
+        else:
+            summary = f"{'failed' if outcomes[FAILED] else 'completed'} ({parts})"
+        records, archived = sum(s.records for s in streams), sum(s.archived for s in streams)
+        figures = _figures(records, archived, _total_calls(calls.values()), now - self._began)
+        lines.append(log_line(f"sync report total: {summary}, {figures}"))
         return lines
 
 

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from source_hubspot.progress import ApiCalls, SkippedStreams, SyncProgress, interval_seconds
+from unit_tests.conftest import API, ONE_WINDOW, catalog, missing_scopes, mock_contacts, private_app_config, run_read
 
 
 @pytest.fixture(autouse=True)
@@ -40,19 +41,22 @@ def _answer(method: str, path: str, status: int, headers=None, request=None) -> 
 
 
 def _record(stream: str, record_id: str, archived: bool = False, **extra) -> str:
-    data = {"id": record_id, "properties": {"archived_flag": True, "nested": {"archived": True}}, "archived": archived}
-    data.update(extra)
-    return json.dumps({"type": "RECORD", "record": {"stream": stream, "data": data, "emitted_at": 1}}, separators=(",", ":"))
+    data = {"id": record_id, "properties": {"nested": {"archived": True}}, "archived": archived, **extra}
+    return _line({"type": "RECORD", "record": {"stream": stream, "data": data, "emitted_at": 1}})
+
+
+def _line(message) -> str:
+    return json.dumps(message, separators=(",", ":"))
 
 
 def _status(stream: str, status: str) -> str:
-    trace = {"type": "STREAM_STATUS", "emitted_at": 1, "stream_status": {"stream_descriptor": {"name": stream}, "status": status}}
-    return json.dumps({"type": "TRACE", "trace": trace}, separators=(",", ":"))
+    stream_status = {"stream_descriptor": {"name": stream}, "status": status}
+    return _line({"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": 1, "stream_status": stream_status}})
 
 
 def _error(stream: str, message: str) -> str:
     error = {"message": message, "failure_type": "system_error", "stream_descriptor": {"name": stream}}
-    return json.dumps({"type": "TRACE", "trace": {"type": "ERROR", "emitted_at": 1, "error": error}}, separators=(",", ":"))
+    return _line({"type": "TRACE", "trace": {"type": "ERROR", "emitted_at": 1, "error": error}})
 
 
 def _messages(lines: List[str]) -> List[str]:
@@ -79,13 +83,21 @@ def test_given_two_threads_reading_two_streams_when_counted_then_each_call_is_it
         for _ in range(calls):
             ApiCalls.count(_answer("POST", "/crm/v3/objects/calls/search", 200))
 
-    threads = [threading.Thread(target=read, args=("engagements", 7)), threading.Thread(target=read, args=("engagements_calls", 3))]
+    threads = [threading.Thread(target=read, args=args) for args in (("engagements", 7), ("engagements_calls", 3))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     snapshot = ApiCalls.snapshot()
     assert snapshot["engagements"].calls == 7 and snapshot["engagements_calls"].calls == 3
+
+
+def test_given_a_requester_named_after_its_stream_when_it_answers_then_the_threads_helper_calls_follow():
+    ApiCalls.belong_to("contacts")
+    ApiCalls.count(_answer("GET", "/crm/v3/owners", 200), "owners")
+    ApiCalls.count(_answer("GET", "/crm/v3/properties/owners", 200))
+    snapshot = ApiCalls.snapshot()
+    assert snapshot["owners"].calls == 2 and "contacts" not in snapshot
 
 
 def test_given_rate_limit_headers_when_progress_then_the_budget_left_is_shown_else_unknown():
@@ -96,7 +108,11 @@ def test_given_rate_limit_headers_when_progress_then_the_budget_left_is_shown_el
     assert "budget unknown" in _messages(progress.progress_lines())[0]
 
     ApiCalls.belong_to("contacts")
-    headers = {"X-HubSpot-RateLimit-Max": "100", "X-HubSpot-RateLimit-Remaining": "71", "X-HubSpot-RateLimit-Interval-Milliseconds": "10000"}
+    headers = {
+        "X-HubSpot-RateLimit-Max": "100",
+        "X-HubSpot-RateLimit-Remaining": "71",
+        "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+    }
     ApiCalls.count(_answer("GET", "/crm/v3/properties/contacts", 200, headers))
     for number in range(1, 12401):
         progress.observe(_record("contacts", str(number)))
@@ -108,40 +124,40 @@ def test_given_rate_limit_headers_when_progress_then_the_budget_left_is_shown_el
 
 def test_given_completed_failed_and_skipped_streams_when_the_read_ends_then_the_report_says_which_and_why():
     clock, written = Clock(), []
-    with SyncProgress(written.extend, ["contacts", "companies", "tickets", "gone"], interval=0, clock=clock) as progress:
-        SkippedStreams.skip("tickets", "the token lacks the scope(s) tickets")  # the source does this as the read starts
+    streams = ["contacts", "companies", "tickets", "gone"]
+    with SyncProgress(written.extend, streams, interval=0, clock=clock) as progress:
+        SkippedStreams.skip("tickets", "the token lacks the scope(s) tickets")  # as the source does as the read starts
         for stream in ("contacts", "companies"):
             progress.observe(_status(stream, "STARTED"))
         progress.observe(_record("contacts", "1"))
         progress.observe(_record("contacts", "2", archived=True))
         progress.observe(_record("contacts", "3", notes="said \"archived\":true in text"))
-        progress.observe(_error("companies", "HubSpot refused a request whose URL is too long (HTTP 414). Please report this."))
+        progress.observe(_error("companies", "HubSpot refused a request whose URL is too long (HTTP 414). Report it."))
         progress.observe(_status("companies", "INCOMPLETE"))
         progress.observe(_status("gone", "INCOMPLETE"))
         clock.now += 2
         progress.observe(_status("contacts", "COMPLETE"))
 
+    nothing = "0 records (0 archived), 0 pages, 0 API calls, 0 retries, 0 rate-limited (429), 0.0 s, 0 records/s"
     assert _messages(written) == [
-        "sync report contacts: completed, 3 records (1 archived), 0 pages, 0 API calls, 0 retries, 0 rate-limited (429), 2.0 s, 2 records/s",
-        "sync report companies: failed (HubSpot refused a request whose URL is too long (HTTP 414)), 0 records (0 archived), "
-        "0 pages, 0 API calls, 0 retries, 0 rate-limited (429), 0.0 s, 0 records/s",
-        "sync report tickets: skipped (the token lacks the scope(s) tickets), 0 records (0 archived), 0 pages, 0 API calls, "
-        "0 retries, 0 rate-limited (429), 0.0 s, 0 records/s",
-        "sync report gone: skipped (the source has no stream of this name; refresh the source schema), 0 records (0 archived), "
-        "0 pages, 0 API calls, 0 retries, 0 rate-limited (429), 0.0 s, 0 records/s",
+        "sync report contacts: completed, 3 records (1 archived), 0 pages, 0 API calls, 0 retries, "
+        "0 rate-limited (429), 2.0 s, 2 records/s",
+        f"sync report companies: failed (HubSpot refused a request whose URL is too long (HTTP 414)), {nothing}",
+        f"sync report tickets: skipped (the token lacks the scope(s) tickets), {nothing}",
+        f"sync report gone: skipped (the source has no stream of this name; refresh the source schema), {nothing}",
         "sync report total: failed (1 completed, 1 failed, 2 skipped of 4 streams), 3 records (1 archived), 0 pages, "
         "0 API calls, 0 retries, 0 rate-limited (429), 2.0 s, 2 records/s",
     ]
 
 
-def test_given_the_read_raises_when_the_report_is_written_then_running_streams_are_failed_and_the_rest_not_started():
+def test_given_the_read_raises_when_reported_then_running_streams_failed_and_the_others_were_skipped():
     written: List[str] = []
     with pytest.raises(RuntimeError):
         with SyncProgress(written.extend, ["contacts", "deals"], interval=0) as progress:
             progress.observe(_status("contacts", "STARTED"))
             raise RuntimeError("the CDK stopped")
     report = _messages(written)
-    assert report[0].startswith("sync report contacts: failed (the sync stopped: the CDK stopped before this stream finished)")
+    assert report[0].startswith("sync report contacts: failed (the sync stopped: the CDK stopped before this stream")
     assert report[1].startswith("sync report deals: skipped (the sync stopped before this stream started)")
     assert report[2].startswith("sync report total: failed (0 completed, 1 failed, 1 skipped of 2 streams)")
 
@@ -152,7 +168,8 @@ def test_given_a_config_error_before_any_stream_when_the_report_is_written_then_
         with SyncProgress(written.extend, ["contacts"], interval=0):
             raise RuntimeError("The config has a problem: start_date is not a date. Use 2024-01-01T00:00:00Z.")
     assert _messages(written)[-1].startswith(
-        "sync report total: failed (The config has a problem: start_date is not a date; 0 completed, 0 failed, 1 skipped of 1 stream)"
+        "sync report total: failed (The config has a problem: start_date is not a date; "
+        "0 completed, 0 failed, 1 skipped of 1 stream)"
     )
 
 
@@ -181,19 +198,21 @@ def test_given_the_interval_variable_when_read_then_it_sets_the_seconds(monkeypa
     assert interval_seconds() == 5.0
 
 
-def test_given_a_token_without_the_deals_scope_when_reading_contacts_and_deals_then_deals_is_skipped_with_its_scope(requests_mock):
-    from unit_tests.conftest import API, ONE_WINDOW, catalog, missing_scopes, mock_contacts, private_app_config, run_read
-
+def test_given_no_deals_scope_when_reading_contacts_and_deals_then_deals_is_skipped_with_its_scope(requests_mock):
     mock_contacts(requests_mock)
     requests_mock.get(f"{API}/crm/v3/properties/deals", status_code=403, json=missing_scopes("crm.objects.deals.read"))
 
     output = run_read(private_app_config(**ONE_WINDOW), catalog("contacts", "deals"))
 
     assert [r.record.stream for r in output.records] == ["contacts"]
-    statuses = [(m.trace.stream_status.stream_descriptor.name, m.trace.stream_status.status.name) for m in output.trace_messages
-                if m.trace.stream_status is not None]
+    statuses = [
+        (m.trace.stream_status.stream_descriptor.name, m.trace.stream_status.status.name)
+        for m in output.trace_messages
+        if m.trace.stream_status is not None
+    ]
     assert ("deals", "INCOMPLETE") in statuses and ("contacts", "COMPLETE") in statuses
     assert ("deals", "STARTED") not in statuses
     assert not output.errors
-    assert any("Skipping stream deals" in m.log.message and "crm.objects.deals.read" in m.log.message for m in output.logs)
+    warnings = [m.log.message for m in output.logs if m.log.message.startswith("Skipping stream deals")]
+    assert warnings and "crm.objects.deals.read" in warnings[0]
     assert SkippedStreams.reasons() == {"deals": "the token lacks the scope(s) crm.objects.deals.read"}
