@@ -171,12 +171,13 @@ def _fresh_property_definitions():
         ArchivedRecords,
         DailyLimit,
         DeniedAssociations,
+        EarliestModification,
         HubspotOAuthAuthenticator,
         PropertyDefinitions,
     )
 
     def forget() -> None:
-        for memo in (PropertyDefinitions, ArchivedRecords):
+        for memo in (PropertyDefinitions, ArchivedRecords, EarliestModification):
             memo.clear()
         HubspotOAuthAuthenticator.forget_tokens()
         DailyLimit.reset()
