@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test unit integration sandbox clean
+.PHONY: help install demo test unit integration sandbox clean bench image-test
 
 help:
 	@echo "make demo   - install, start the HubSpot sandbox, read every stream from it, show what came out"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make sandbox - run the HubSpot sandbox in the foreground (Ctrl-C to stop)"
+	@echo "make bench  - the speed benchmark against the sandbox (BENCH_SIZE=small for a quick run)"
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +36,18 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/python -m pytest integration_tests -q -p no:cacheprovider
 
+# The speed benchmark (benchmarks/bench.py): BENCH_SIZE=small for a quick run; writes benchmarks/results/latest.json.
+BENCH_SIZE ?= full
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --size $(BENCH_SIZE)
+
 sandbox: $(STAMP)
 	$(BIN)/python -m sandbox --port 8765
+
+# Builds the Dockerfile with rootful podman and runs the image against the sandbox (root only; skips elsewhere).
+image-test: $(STAMP)
+	IMAGE_TEST_PYTHON=$(BIN)/python bash scripts/image_test.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

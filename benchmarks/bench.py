@@ -113,7 +113,7 @@ def run_read(sandbox: Sandbox, streams: List[str], config_extra: Dict[str, Any])
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, cwd=str(REPO), bufsize=1 << 20)
         for line in proc.stdout:
             if line.startswith(b'{"type":"RECORD"'):
-                stream = line[38:120].split(b'"', 1)[0].decode()  # after {"type":"RECORD","record":{"stream":"
+                stream = line[37:120].split(b'"', 1)[0].decode()  # after {"type":"RECORD","record":{"stream":"
                 counts[stream] = counts.get(stream, 0) + 1
             elif b'"ERROR"' in line[:200] and b'"TRACE"' in line[:30]:
                 errors.append(json.loads(line)["trace"]["error"]["message"][:300])

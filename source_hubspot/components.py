@@ -781,7 +781,8 @@ class HubspotRecordCaster(TypeTransformer):
                 value = values.get(name)
                 if value is not None:
                     values[name] = cast(value)
-            record.update({flat_names.get(name) or f"properties_{name}": value for name, value in values.items()})
+            # Flat columns for the values that are set: a null column is left out of the emitted record anyway.
+            record.update({flat_names.get(name) or f"properties_{name}": value for name, value in values.items() if value is not None})
         if "id" in record and not isinstance(record["id"], str):
             record["id"] = str(record["id"])
 

@@ -85,6 +85,31 @@ class HubspotEntrypoint(AirbyteEntrypoint):
         AirbyteEntrypoint.validate_connection(source_spec, config)
 
 
+_cdk_message_to_string = AirbyteEntrypoint.airbyte_message_to_string
+
+
+def _message_to_string(message: AirbyteMessage) -> str:
+    """RECORD messages straight to JSON; the CDK's serializer walks each record's data first (~2 % of a wide read's
+    CPU). The output is the same: the serializer leaves out the fields that are None."""
+    record = message.record
+    if message.type == Type.RECORD and record is not None and record.meta is None and record.file_reference is None:
+        data = record.data
+        if None in data.values():  # as the CDK's serializer does, top-level nulls are left out
+            data = {key: value for key, value in data.items() if value is not None}
+        payload: dict = {"stream": record.stream, "data": data, "emitted_at": record.emitted_at}
+        if record.namespace is not None:
+            payload["namespace"] = record.namespace
+        try:
+            return orjson.dumps({"type": "RECORD", "record": payload}).decode()
+        except TypeError:
+            pass
+    return _cdk_message_to_string(message)
+
+
+# The CDK maps read's messages through AirbyteEntrypoint.airbyte_message_to_string by class name.
+AirbyteEntrypoint.airbyte_message_to_string = staticmethod(_message_to_string)  # type: ignore[method-assign]
+
+
 def _print_messages(source: SourceHubspot, args: List[str]) -> None:
     entrypoint = HubspotEntrypoint(source)
     parsed = entrypoint.parse_args(args)
