@@ -149,6 +149,8 @@ class HubspotRecordExtractor(RecordExtractor):
         self.associations = list(self.associations or parameters.get("associations") or [])
         self.associations_path = self.associations_path or parameters.get("associations_path", "/crm/v4/associations")
         self._include_archived = bool(self.config.get("include_archived", False))
+        self._held: Dict[Tuple[Any, ...], List[MutableMapping[str, Any]]] = {}
+        self._held_lock = threading.Lock()
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         body = parse_body(response)
@@ -172,9 +174,20 @@ class HubspotRecordExtractor(RecordExtractor):
                     failure_type=FailureType.transient_error,
                 )
         object_type = self.object_type or _searched_object_type(response)
-        if records and self.associations and self.associations_requester is not None:
-            self._attach_associations(records, object_type)
-        if self._include_archived and self.archived_requester is not None and _next_after(body) is None:
+        last_page = _next_after(body) is None
+        if self.associations and self.associations_requester is not None:
+            # Pages wait here until 1,000 ids can go in one association batch read per type (search pages hold
+            # 200), or the window ends: a fifth of the association calls. Keyed by the window this page is from.
+            key = (object_type, *_window_of(response))
+            with self._held_lock:
+                held = self._held.setdefault(key, [])
+                held.extend(records)
+                if not last_page and len(held) < ASSOCIATION_BATCH_SIZE:
+                    return []
+                records = self._held.pop(key)
+            if records:
+                self._attach_associations(records, object_type)
+        if self._include_archived and self.archived_requester is not None and last_page:
             records = records + self._archived_in_window(response, object_type)
         return records
 
