@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from importlib import resources
-from typing import Any, List, Mapping, Optional
+from typing import Any, Iterator, List, Mapping, MutableMapping, Optional
 
 import yaml
 from airbyte_cdk.models import (
@@ -109,6 +109,30 @@ class SourceHubspot(ConcurrentDeclarativeSource):
             _logger.warning(f"Skipping stream {name} in this sync because the token cannot read it. {message}")
             self._message_repository.emit_message(as_airbyte_message(configured[name], AirbyteStreamStatus.INCOMPLETE))
         return readable
+
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: Optional[List[AirbyteStateMessage]] = None,
+    ) -> Iterator[Any]:
+        """The CDK's read; then, if configured streams were skipped for a missing scope, the sync ends failed.
+
+        The readable streams are read and their state saved first, so nothing is lost; but a connection that asked
+        for a stream and did not get it must not look like a success."""
+        yield from super().read(logger, config, catalog, state)
+        skipped = SkippedStreams.reasons()
+        if skipped:
+            raise AirbyteTracedException(
+                message=(
+                    "Read every stream the token can read, but skipped "
+                    + "; ".join(f"{name} ({reason})" for name, reason in sorted(skipped.items()))
+                    + ". Add the scope(s) to the private app or Service Key (Settings > Integrations > Private Apps >"
+                    " Scopes), or reinstall the OAuth app with them, or remove the stream(s) from the connection."
+                ),
+                failure_type=FailureType.config_error,
+            )
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """The declarative check, with its message reduced to HubSpot's cause and the fix."""

@@ -212,7 +212,10 @@ def test_given_no_deals_scope_when_reading_contacts_and_deals_then_deals_is_skip
     ]
     assert ("deals", "INCOMPLETE") in statuses and ("contacts", "COMPLETE") in statuses
     assert ("deals", "STARTED") not in statuses
-    assert not output.errors
+    # The readable stream is read to its end; then the sync fails, naming the skipped stream and its scope.
+    assert len(output.errors) == 1
+    error = output.errors[0].trace.error
+    assert error.failure_type.name == "config_error" and "deals (the token lacks the scope(s) crm.objects.deals.read)" in error.message
     warnings = [m.log.message for m in output.logs if m.log.message.startswith("Skipping stream deals")]
     assert warnings and "crm.objects.deals.read" in warnings[0]
     assert SkippedStreams.reasons() == {"deals": "the token lacks the scope(s) crm.objects.deals.read"}
