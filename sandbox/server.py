@@ -188,6 +188,7 @@ class SandboxApp:
         self.store = D.Store(seed=cfg.seed, counts=counts, custom_properties=cfg.custom_properties,
                              same_timestamp=cfg.same_timestamp, archived=cfg.archived)
         self.state_lock = threading.Lock()
+        self.search_cache = {}  # (object type, filters) -> id-ordered matches, for keyset pages
         self.access_tokens = {}  # token -> expiry (epoch seconds)
         self.refresh_tokens = {cfg.refresh_token}
         self.search_window = RollingWindow()
@@ -226,12 +227,17 @@ class SandboxApp:
         parts = urlsplit(raw_path)
         path = parts.path.rstrip("/") or "/"
         if path.startswith("/_sandbox/"):
+            if method != "GET":
+                self.search_cache.clear()  # the control plane may change records: cached search results go
             try:
                 return self.control(method, path, parse_qs(parts.query), body)
             except ApiError as e:
                 return Response(e.status, dumps(e.body))
             except Exception as e:  # pragma: no cover
                 return Response(500, dumps({"status": "error", "message": f"sandbox control error: {e!r}"}))
+            finally:
+                if method != "GET":
+                    self.search_cache.clear()
         key = f"{method} {path}"
         resp = self._api(method, raw_path, path, parts.query, headers, body)
         self._count(key, "reset" if resp is RESET else resp.status)
@@ -811,6 +817,9 @@ class SandboxApp:
         names = store.resolve_property_names(otype, requested)
         lag_ms = self.cfg.search_lag_seconds * 1000
         now = D.now_ms()
+        keyset = self._keyset_query(schema, groups, sorts, query, lag_ms)
+        if keyset is not None:
+            return self._keyset_search(otype, keyset, after, limit, names)
         with store.lock:
             ostore = store.objects[otype]
             recs = ostore.recs
@@ -841,6 +850,50 @@ class SandboxApp:
                     matches.sort(key=key)
             total = len(matches)
             page = matches[after:after + limit]
+            results = [store.record_json(otype, rec, names) for rec in page]
+        out = {"total": total, "results": results}
+        if after + limit < total:
+            out["paging"] = {"next": {"after": str(after + limit)}}
+        return Response(200, dumps(out))
+
+    # -------------------------------------------------------------- keyset search, cached
+    def _keyset_query(self, schema, groups, sorts, query, lag_ms):
+        """(filters without the keyset, last id) for the common query 'these filters AND hs_object_id GT x, sorted by
+        hs_object_id ascending', whose answer is a slice of one cached, id-ordered match list. None otherwise."""
+        id_spec = schema.by_name.get("hs_object_id")
+        if lag_ms or query or len(groups) != 1 or id_spec is None or sorts != [(id_spec, False)]:
+            return None
+        filters = (groups[0] or {}).get("filters") or []
+        keys = [f for f in filters if isinstance(f, dict) and f.get("propertyName") == "hs_object_id"
+                and f.get("operator") == "GT"]
+        if len(keys) != 1:
+            return None
+        try:
+            last_id = int(keys[0].get("value"))
+        except (TypeError, ValueError):
+            return None
+        return [f for f in filters if f is not keys[0]], last_id
+
+    def _keyset_search(self, otype, keyset, after, limit, names):
+        rest, last_id = keyset
+        store = self.store
+        cache_key = (otype, dumps(rest))
+        with store.lock:
+            hit = self.search_cache.get(cache_key)
+            if hit is None:
+                compiled = [self._compile_filter(store.schemas[otype], f) for f in rest]
+                ostore = store.objects[otype]
+                recs = ostore.recs
+                matched = [recs[rid] for rid in ostore.ids
+                           if not recs[rid].archived and all(f(recs[rid]) for f in compiled)]
+                hit = (matched, [rec.id for rec in matched])  # ostore.ids ascend: so do these
+                if len(self.search_cache) >= 64:
+                    self.search_cache.pop(next(iter(self.search_cache)))
+                self.search_cache[cache_key] = hit
+            matched, ids = hit
+            start = bisect.bisect_right(ids, last_id)
+            total = len(ids) - start
+            page = matched[start + after:start + after + limit]
             results = [store.record_json(otype, rec, names) for rec in page]
         out = {"total": total, "results": results}
         if after + limit < total:
