@@ -4,8 +4,10 @@
    the floor that both budgets allow (see `floor_seconds`), calls per 1,000 records against the page-size minimum
    of the connector's own plan (see `minimum_calls`), 429s.
 2. unthrottled: no limits, no latency. Records/s and CPU ms per record beside a minimal fetcher (requests + orjson
-   over the same pages, RECORD lines to /dev/null), narrow data and a wide variant (300 custom contact properties).
+   over the same pages, RECORD lines to /dev/null), on the same mix of objects (a quarter of it at full size, to
+   keep the run under 10 minutes) and on a wide variant (300 custom contact properties).
 3. memory: peak RSS of a contacts read at 10,000 and at 100,000 contacts.
+4. analyst tables: rows and API calls per table (from the connector's sync report), calls per 1,000 rows.
 
     python benchmarks/bench.py [--size small|full] [--only rate,unthrottled,memory] [--out FILE]
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,7 +30,7 @@ from typing import Any, Dict, List, Optional, Tuple
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from integration_tests.harness import Sandbox, configured_catalog, source_command  # noqa: E402
+from integration_tests.harness import ANALYST_STREAMS, Sandbox, configured_catalog, source_command  # noqa: E402
 
 # What each stream reads: (object types, association types per record) as the manifest declares them.
 STREAMS = {
@@ -42,7 +45,9 @@ SIZES = {
     "full": {"contacts": 100_000, "companies": 20_000, "deals": 20_000, "tickets": 20_000, "activities": 50_000},
     "small": {"contacts": 10_000, "companies": 2_000, "deals": 2_000, "tickets": 2_000, "activities": 5_000},
 }
-WIDE_CONTACTS = {"full": 30_000, "small": 5_000}
+# Unthrottled runs read a quarter of the rate-limited mix (same proportions) so the default run stays under 10 min.
+UNTHROTTLED_SHARE = {"full": 0.25, "small": 1.0}
+WIDE_CONTACTS = {"full": 20_000, "small": 5_000}
 MEMORY_CONTACTS = {"full": (10_000, 100_000), "small": (2_000, 20_000)}
 PROFESSIONAL = {"general_per_10_s": 190, "search_per_s": 5}
 SEARCH_PAGE, LIST_PAGE, ASSOCIATION_BATCH = 200, 100, 1000
@@ -108,6 +113,8 @@ def run_read(sandbox: Sandbox, streams: List[str], config_extra: Dict[str, Any])
     args = [*source_command(), "read", "--config", str(work / "config.json"), "--catalog", str(work / "catalog.json")]
     counts: Dict[str, int] = {}
     errors: List[str] = []
+    reports: Dict[str, Any] = {}
+    progress_at: List[float] = []
     started = time.monotonic()
     with open(work / "stderr", "w") as err:
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, cwd=str(REPO), bufsize=1 << 20)
@@ -117,12 +124,24 @@ def run_read(sandbox: Sandbox, streams: List[str], config_extra: Dict[str, Any])
                 counts[stream] = counts.get(stream, 0) + 1
             elif b'"ERROR"' in line[:200] and b'"TRACE"' in line[:30]:
                 errors.append(json.loads(line)["trace"]["error"]["message"][:300])
+            elif b"sync report " in line and line.startswith(b'{"type":"LOG"'):
+                text = json.loads(line)["log"]["message"]
+                report = re.search(r"sync report (\S+): (\w+), ([\d,]+) records.*?([\d,]+) API calls?\b", text)
+                if report:
+                    reports[report.group(1)] = {"status": report.group(2), "records": int(report.group(3).replace(",", "")),
+                                                "calls": int(report.group(4).replace(",", ""))}
+            elif line.startswith(b'{"type":"LOG"') and b'"message":"progress ' in line:
+                progress_at.append(time.monotonic())
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - started
     return {
         "exit_code": os.waitstatus_to_exitcode(status), "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
-        "records": counts, "errors": errors,
+        "records": counts, "errors": errors, "reports": reports,
+        # Live progress: the longest silence between two progress lines (the first one comes after one interval).
+        "progress_lines": len(progress_at),
+        "progress_max_gap_s": max((b - a for a, b in zip([started, *progress_at], progress_at)), default=None),
+        "report_counts_equal_emitted": all(reports.get(k, {}).get("records") == v for k, v in counts.items()) and bool(reports),
     }
 
 
@@ -209,12 +228,14 @@ def rate_limited(size: str) -> Dict[str, Any]:
         "rate_limited_429": stats["status_counts"].get("429", 0),
         "rate_limited_share": stats["status_counts"].get("429", 0) / max(total_calls, 1),
         "calls_by_endpoint": stats["requests"],
+        "progress_lines": run["progress_lines"], "progress_max_gap_s": run["progress_max_gap_s"],
+        "report_counts_equal_emitted": run["report_counts_equal_emitted"],
     }
 
 
 def unthrottled(size: str) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
-    narrow = object_counts(SIZES[size])
+    narrow = object_counts({k: int(v * UNTHROTTLED_SHARE[size]) for k, v in SIZES[size].items()})
     variants = [("narrow", narrow, list(STREAMS), []),
                 ("wide", {"contacts": WIDE_CONTACTS[size]}, ["contacts"], ["--custom-properties", "300"])]
     for name, records, streams, extra in variants:
@@ -248,10 +269,27 @@ def memory(size: str) -> Dict[str, Any]:
     return out
 
 
+def analyst(size: str) -> Dict[str, Any]:
+    """The analyst tables over half the small mix, unthrottled (their calls do not depend on the pace): rows, API calls
+    (from the sync report) and calls per 1,000 rows per table."""
+    records = object_counts({k: v // 2 for k, v in SIZES["small"].items()})
+    with Sandbox(*sandbox_args(records, "--search-rate", "0")) as sandbox:
+        run = run_read(sandbox, ANALYST_STREAMS, {"calls_per_10_seconds": None, "retry_backoff_factor": None})
+        stats = sandbox.stats()
+    out: Dict[str, Any] = {"wall_s": run["wall_s"], "exit_code": run["exit_code"], "errors": run["errors"],
+                           "calls": stats["total"], "rate_limited_429": stats["status_counts"].get("429", 0), "streams": {}}
+    for stream in ANALYST_STREAMS:
+        rows = run["records"].get(stream, 0)
+        calls = (run["reports"].get(stream) or {}).get("calls")
+        out["streams"][stream] = {"rows": rows, "calls": calls, "status": (run["reports"].get(stream) or {}).get("status"),
+                                  "calls_per_1000_rows": 1000 * calls / rows if calls is not None and rows else None}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
-    parser.add_argument("--only", default="rate,unthrottled,memory")
+    parser.add_argument("--only", default="rate,unthrottled,memory,analyst")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "latest.json"))
     args = parser.parse_args()
     results: Dict[str, Any] = {"size": args.size, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -267,6 +305,9 @@ def main() -> None:
     if "memory" in chosen:
         results["memory"] = memory(args.size)
         print_memory(results["memory"], args.size)
+    if "analyst" in chosen:
+        results["analyst"] = analyst(args.size)
+        print_analyst(results["analyst"])
     results["bench_seconds"] = time.monotonic() - began
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, sort_keys=True))
@@ -283,6 +324,8 @@ def print_rate(r: Dict[str, Any]) -> None:
         ("floor (search only)", f"{r['search_only_floor_s']:.1f} s   wall/floor {r['wall_over_search_only_floor']:.2f}"),
         ("calls", f"{r['calls']:,} ({r['calls_per_1000_records']:.1f} per 1,000 records); minimum {r['minimum_calls']:,}: x{r['calls_over_minimum']:.2f}"),
         ("429s", f"{r['rate_limited_429']} ({100 * r['rate_limited_share']:.2f} % of calls)"),
+        ("progress lines", f"{r['progress_lines']}, longest gap {r['progress_max_gap_s'] or 0:.1f} s"),
+        ("sync report = records emitted", r["report_counts_equal_emitted"]),
     ]
     for label, value in rows:
         print(f"  {label:32s} {value}")
@@ -301,6 +344,14 @@ def print_memory(m: Dict[str, Any], size: str) -> None:
     small, large = MEMORY_CONTACTS[size]
     print("\n3. memory (contacts read, peak RSS of the connector)")
     print(f"  {small:,} contacts: {m[str(small)]['peak_rss_mb']:.0f} MB; {large:,} contacts: {m[str(large)]['peak_rss_mb']:.0f} MB; ratio {m['ratio']:.2f}")
+
+
+def print_analyst(a: Dict[str, Any]) -> None:
+    print(f"\n4. analyst tables (half the small mix, unthrottled): {a['wall_s']:.1f} s, {a['calls']:,} calls, "
+          f"{a['rate_limited_429']} 429s, exit code {a['exit_code']}")
+    for name, v in a["streams"].items():
+        per = f"{v['calls_per_1000_rows']:.1f}" if v["calls_per_1000_rows"] is not None else "-"
+        print(f"  {name:28s} {v['rows']:>8,} rows {v['calls'] if v['calls'] is not None else '-':>6} calls  {per:>7} per 1,000 rows  {v['status']}")
 
 
 if __name__ == "__main__":
