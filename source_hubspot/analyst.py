@@ -46,8 +46,11 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_hubspot.components import (
+    EARLIEST_PROBE,
     ProcessMemo,
     PropertyDefinitions,
+    SkipsOldEmptyWindows,
+    earliest_probe_body,
     epoch_millis,
     is_missing_scope,
     parse_body,
@@ -227,7 +230,7 @@ class Unreadable:
 
 
 @dataclass
-class IdSearchRequester(HttpRequester):
+class IdSearchRequester(SkipsOldEmptyWindows, HttpRequester):
     """POSTs a search for the ids of the records changed in one window, keyset-paged on hs_object_id.
 
     Unlike the object streams' search it asks only for the modification date and the few properties a table
@@ -262,6 +265,8 @@ class IdSearchRequester(HttpRequester):
     ) -> Mapping[str, Any]:
         object_type = self._type_of(stream_slice)
         modified = modified_property(object_type)
+        if (stream_slice or {}).get(EARLIEST_PROBE):
+            return earliest_probe_body(modified)
         common = [{"propertyName": "hs_object_id", "operator": "GT", "value": str((next_page_token or {}).get("next_page_token") or 0)}]
         if stream_slice and stream_slice.get("start_time"):
             common.append({"propertyName": modified, "operator": "GTE", "value": str(epoch_millis(stream_slice["start_time"]))})
@@ -277,15 +282,17 @@ class IdSearchRequester(HttpRequester):
         }
 
     def send_request(self, *args: Any, **kwargs: Any) -> Optional[requests.Response]:  # type: ignore[override]
-        if not self.skip_unreadable:
-            return super().send_request(*args, **kwargs)
-        object_type = self._type_of(kwargs.get("stream_slice"))
-        if Unreadable.has((object_type,)):
+        stream_slice = kwargs.get("stream_slice")
+        object_type = self._type_of(stream_slice)
+        if self.skip_unreadable and Unreadable.has((object_type,)):
             return None
         try:
+            # A first sync's windows from before the object's earliest modification are answered empty, uncalled.
+            if not args and not kwargs.get("next_page_token") and self._before_first_record(stream_slice):
+                return self._empty_page(stream_slice)
             return super().send_request(*args, **kwargs)
         except AirbyteTracedException as error:
-            if not is_missing_scope(error):
+            if not self.skip_unreadable or not is_missing_scope(error):
                 raise
             Unreadable.add(self.stream, (object_type,), error.message or "")
             return None

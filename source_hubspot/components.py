@@ -444,8 +444,51 @@ def epoch_millis(value: Any) -> int:
     return int(moment.timestamp() * 1000)
 
 
+class SkipsOldEmptyWindows:
+    """For search requesters: answers windows older than an object's earliest modification as empty, uncalled.
+    (No class annotations here: the CDK would pass them to the requester as constructor fields.)"""
+
+    def _before_first_record(self, stream_slice: Optional[Mapping[str, Any]]) -> bool:
+        """A first sync starts at start_date (2006 by default) and searches every window since: one call per empty
+        window and object. For old windows, one search for the earliest modification tells which ones are empty.
+
+        Only windows that ended more than EMPTY_WINDOW_AGE ago are skipped (archived records, listed for 90 days,
+        and records still waiting for the search index are always in later windows), and only when they end a day
+        or more before the earliest modification HubSpot's search holds for that object."""
+        end = (stream_slice or {}).get("end_time")
+        if not end or (stream_slice or {}).get(EARLIEST_PROBE):
+            return False
+        try:
+            end_ms = epoch_millis(end)
+        except ValueError:
+            return False
+        if end_ms > int(time.time() * 1000) - EMPTY_WINDOW_AGE_MS:
+            return False
+        object_type = (stream_slice or {}).get("object_type") or getattr(self, "object_type", "")
+        earliest = EarliestModification.get(self, object_type)  # type: ignore[arg-type]
+        return earliest is None or end_ms < earliest - _DAY_MS
+
+    def _empty_page(self, stream_slice: Optional[Mapping[str, Any]]) -> requests.Response:
+        """What HubSpot answers for a window without records, without asking it."""
+        body = self.get_request_body_json(stream_slice=stream_slice)  # type: ignore[attr-defined]
+        path = self.get_path(stream_state=None, stream_slice=stream_slice, next_page_token=None)  # type: ignore[attr-defined]
+        url = self.get_url_base().rstrip("/") + "/" + path.lstrip("/")  # type: ignore[attr-defined]
+        response = requests.Response()
+        response.status_code = 200
+        response._content = b'{"total":0,"results":[]}'
+        response.headers["Content-Type"] = "application/json"
+        response.url = url
+        response.request = requests.Request("POST", url, data=orjson.dumps(body), headers={"Content-Type": "application/json"}).prepare()
+        return response
+
+
+def earliest_probe_body(modified_property: str) -> Dict[str, Any]:
+    """The search that finds an object type's earliest modification: one record, sorted by the modification date."""
+    return {"sorts": [{"propertyName": modified_property, "direction": "ASCENDING"}], "properties": [modified_property], "limit": 1}
+
+
 @dataclass
-class HubspotSearchRequester(HttpRequester):
+class HubspotSearchRequester(SkipsOldEmptyWindows, HttpRequester):
     """POSTs HubSpot search pages: every property in the body, one modification-date window, keyset on hs_object_id.
 
     The body needs the full property list (hundreds of names) and values derived from the window and the page
@@ -484,12 +527,8 @@ class HubspotSearchRequester(HttpRequester):
                 {"propertyName": self.modified_property, "operator": "LTE", "value": str(epoch_millis(stream_slice["end_time"]))}
             )
         object_type = (stream_slice or {}).get("object_type") or self.object_type
-        if (stream_slice or {}).get(_EARLIEST_PROBE):
-            return {
-                "sorts": [{"propertyName": self.modified_property, "direction": "ASCENDING"}],
-                "properties": [self.modified_property],
-                "limit": 1,
-            }
+        if (stream_slice or {}).get(EARLIEST_PROBE):
+            return earliest_probe_body(self.modified_property)
         properties = [prop["name"] for prop in PropertyDefinitions.get(self.properties_requester, object_type)]
         return {
             "filterGroups": [{"filters": filters}],
@@ -506,40 +545,7 @@ class HubspotSearchRequester(HttpRequester):
             return self._empty_page(stream_slice)
         return super().send_request(*args, **kwargs)
 
-    def _before_first_record(self, stream_slice: Optional[Mapping[str, Any]]) -> bool:
-        """A first sync starts at start_date (2006 by default) and searches every window since: one call per empty
-        window and object. For old windows, one search for the earliest modification tells which ones are empty.
-
-        Only windows that ended more than EMPTY_WINDOW_AGE ago are skipped (archived records, listed for 90 days,
-        and records still waiting for the search index are always in later windows), and only when they end a day
-        or more before the earliest modification HubSpot's search holds for that object."""
-        end = (stream_slice or {}).get("end_time")
-        if not end or (stream_slice or {}).get(_EARLIEST_PROBE):
-            return False
-        try:
-            end_ms = epoch_millis(end)
-        except ValueError:
-            return False
-        if end_ms > int(time.time() * 1000) - EMPTY_WINDOW_AGE_MS:
-            return False
-        object_type = (stream_slice or {}).get("object_type") or self.object_type
-        earliest = EarliestModification.get(self, object_type)
-        return earliest is None or end_ms < earliest - _DAY_MS
-
-    def _empty_page(self, stream_slice: Optional[Mapping[str, Any]]) -> requests.Response:
-        """What HubSpot answers for a window without records, without asking it."""
-        body = self.get_request_body_json(stream_slice=stream_slice)
-        url = self.get_url_base().rstrip("/") + "/" + self.get_path(stream_state=None, stream_slice=stream_slice, next_page_token=None).lstrip("/")
-        response = requests.Response()
-        response.status_code = 200
-        response._content = b'{"total":0,"results":[]}'
-        response.headers["Content-Type"] = "application/json"
-        response.url = url
-        response.request = requests.Request("POST", url, data=orjson.dumps(body), headers={"Content-Type": "application/json"}).prepare()
-        return response
-
-
-_EARLIEST_PROBE = "earliest_modification_probe"
+EARLIEST_PROBE = "earliest_modification_probe"
 _DAY_MS = 86_400_000
 EMPTY_WINDOW_AGE_MS = 120 * _DAY_MS
 
@@ -549,7 +555,7 @@ class EarliestModification(ProcessMemo):
 
     @classmethod
     def _fetch(cls, requester: HttpRequester, object_type: str) -> Any:
-        probe = StreamSlice(partition={"object_type": object_type, _EARLIEST_PROBE: True}, cursor_slice={})
+        probe = StreamSlice(partition={"object_type": object_type, EARLIEST_PROBE: True}, cursor_slice={})
         response = HttpRequester.send_request(requester, stream_slice=probe, log_formatter=None)
         body = parse_body(response) if response is not None else {}
         results = body.get("results") if isinstance(body, dict) else None
