@@ -47,6 +47,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 
 from source_hubspot.components import (
     EARLIEST_PROBE,
+    EARLIEST_PROBE_BEFORE,
     ProcessMemo,
     PropertyDefinitions,
     SkipsOldEmptyWindows,
@@ -266,7 +267,7 @@ class IdSearchRequester(SkipsOldEmptyWindows, HttpRequester):
         object_type = self._type_of(stream_slice)
         modified = modified_property(object_type)
         if (stream_slice or {}).get(EARLIEST_PROBE):
-            return earliest_probe_body(modified)
+            return earliest_probe_body(modified, (stream_slice or {}).get(EARLIEST_PROBE_BEFORE))
         common = [{"propertyName": "hs_object_id", "operator": "GT", "value": str((next_page_token or {}).get("next_page_token") or 0)}]
         if stream_slice and stream_slice.get("start_time"):
             common.append({"propertyName": modified, "operator": "GTE", "value": str(epoch_millis(stream_slice["start_time"]))})

@@ -482,9 +482,17 @@ class SkipsOldEmptyWindows:
         return response
 
 
-def earliest_probe_body(modified_property: str) -> Dict[str, Any]:
-    """The search that finds an object type's earliest modification: one record, sorted by the modification date."""
-    return {"sorts": [{"propertyName": modified_property, "direction": "ASCENDING"}], "properties": [modified_property], "limit": 1}
+def earliest_probe_body(modified_property: str, before: Optional[int] = None) -> Dict[str, Any]:
+    """The search that finds an object type's earliest modification: one record, sorted by the modification date;
+    with `before`, the check that no record was modified before that moment (epoch ms)."""
+    body: Dict[str, Any] = {
+        "sorts": [{"propertyName": modified_property, "direction": "ASCENDING"}],
+        "properties": [modified_property],
+        "limit": 1,
+    }
+    if before is not None:
+        body["filterGroups"] = [{"filters": [{"propertyName": modified_property, "operator": "LT", "value": str(before)}]}]
+    return body
 
 
 @dataclass
@@ -528,7 +536,7 @@ class HubspotSearchRequester(SkipsOldEmptyWindows, HttpRequester):
             )
         object_type = (stream_slice or {}).get("object_type") or self.object_type
         if (stream_slice or {}).get(EARLIEST_PROBE):
-            return earliest_probe_body(self.modified_property)
+            return earliest_probe_body(self.modified_property, (stream_slice or {}).get(EARLIEST_PROBE_BEFORE))
         properties = [prop["name"] for prop in PropertyDefinitions.get(self.properties_requester, object_type)]
         return {
             "filterGroups": [{"filters": filters}],
@@ -546,6 +554,7 @@ class HubspotSearchRequester(SkipsOldEmptyWindows, HttpRequester):
         return super().send_request(*args, **kwargs)
 
 EARLIEST_PROBE = "earliest_modification_probe"
+EARLIEST_PROBE_BEFORE = "earliest_modification_probe_before"
 _DAY_MS = 86_400_000
 EMPTY_WINDOW_AGE_MS = 120 * _DAY_MS
 
@@ -562,15 +571,35 @@ class EarliestModification(ProcessMemo):
         if not isinstance(results, list):
             return 0  # unknown: skip nothing
         if not results:
-            return None
+            # No record at all: confirm with a filter before windows older than EMPTY_WINDOW_AGE go unsearched.
+            return None if cls._none_before(requester, object_type, int(time.time() * 1000) - EMPTY_WINDOW_AGE_MS) else 0
         record = results[0]
         modified = (record.get("properties") or {}).get(getattr(requester, "modified_property", "")) or record.get("updatedAt")
         try:
             earliest = int(modified) if str(modified).isdigit() else epoch_millis(modified)
         except (TypeError, ValueError):
             return 0
+        if not cls._none_before(requester, object_type, earliest - _DAY_MS):
+            return 0
         logger.info(f"The earliest {object_type} modification in HubSpot's search is {modified}: older windows are not searched.")
         return earliest
+
+    @classmethod
+    def _none_before(cls, requester: HttpRequester, object_type: str, moment: int) -> bool:
+        """Whether a filtered search confirms that no record was modified before `moment`. Windows are skipped on
+        this filter's word, not on the sort's alone."""
+        check = StreamSlice(partition={"object_type": object_type, EARLIEST_PROBE: True, EARLIEST_PROBE_BEFORE: moment}, cursor_slice={})
+        response = HttpRequester.send_request(requester, stream_slice=check, log_formatter=None)
+        body = parse_body(response) if response is not None else {}
+        results = body.get("results") if isinstance(body, dict) else None
+        total = body.get("total") if isinstance(body, dict) else None
+        if isinstance(results, list) and not results and not (isinstance(total, int) and total > 0):
+            return True
+        logger.warning(
+            f"HubSpot's search for {object_type} did not confirm its earliest modification (records before it, or "
+            "an unexpected answer): every window since start_date is searched."
+        )
+        return False
 
 
 # --------------------------------------------------------------------------------------------------------------

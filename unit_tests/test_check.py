@@ -8,6 +8,7 @@ from airbyte_cdk.models import Status
 from conftest import (
     API,
     BAD_CLIENT_ID,
+    CONTACT_PROPERTIES,
     BAD_CLIENT_SECRET,
     BAD_REFRESH_TOKEN,
     DAILY_LIMIT,
@@ -17,11 +18,13 @@ from conftest import (
     TOKEN_URL,
     api_requests,
     check_status,
+    contact,
     mock_contacts,
     mock_missing_scope,
     oauth_config,
     private_app_config,
     run_check,
+    search_page,
     search_requests,
     token_requests,
     token_response,
@@ -54,7 +57,9 @@ def _assert_plain_message(message: str) -> None:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def test_given_private_app_when_check_then_succeeds_with_one_search(requests_mock):
+def test_given_private_app_when_check_then_succeeds_reading_the_first_window(requests_mock):
+    # The mock answers every search with one contact, whatever its filters: the probe's "nothing before" check is
+    # not confirmed, so no window is skipped and check reads the first one (2006) for real.
     mock_contacts(requests_mock)
 
     output = run_check_private()
@@ -62,21 +67,36 @@ def test_given_private_app_when_check_then_succeeds_with_one_search(requests_moc
     assert check_status(output).status == Status.SUCCEEDED
     paths = [(r.method, r.path) for r in api_requests(requests_mock)]
     assert paths[:2] == [("GET", "/crm/v3/properties/contacts"), ("POST", "/crm/v3/objects/contacts/search")]
-    assert len(search_requests(requests_mock)) == 1
-    # The first window (2006) is older than the earliest contact, so the search was the one-record probe for it,
-    # and nothing else was read but, at most, association batches.
-    assert search_requests(requests_mock)[0].json()["limit"] == 1
-    assert all(p.startswith("/crm/v4/associations/contacts/") for _, p in paths[2:])
+    probe, confirm, page = (r.json() for r in search_requests(requests_mock))
+    assert probe["limit"] == 1 and probe["sorts"][0]["propertyName"] == "lastmodifieddate" and "filterGroups" not in probe
+    assert confirm["limit"] == 1 and confirm["filterGroups"][0]["filters"][0]["operator"] == "LT"
+    assert page["limit"] == 200 and len(page["properties"]) == len(CONTACT_PROPERTIES)
+    assert sorted(p for _, p in paths[4:]) == [
+        "/crm/v4/associations/contacts/companies/batch/read",
+        "/crm/v4/associations/contacts/deals/batch/read",
+        "/crm/v4/associations/contacts/tickets/batch/read",
+    ]
     assert token_requests(requests_mock) == []
 
 
-def test_given_account_without_contacts_when_check_then_succeeds_after_one_search(requests_mock):
+def test_given_no_contact_before_the_earliest_when_check_then_the_empty_2006_window_is_not_searched(requests_mock):
+    # The probe finds the earliest contact (2024); the filtered search confirms nothing is older; the first window
+    # (2006-2007) is answered as empty without a call.
+    mock_contacts(requests_mock, search=[{"json": search_page([contact(1)])}, {"json": {"total": 0, "results": []}}])
+
+    output = run_check_private()
+
+    assert check_status(output).status == Status.SUCCEEDED
+    assert [r.json()["limit"] for r in search_requests(requests_mock)] == [1, 1]
+
+
+def test_given_account_without_contacts_when_check_then_succeeds_after_two_one_record_searches(requests_mock):
     mock_contacts(requests_mock, search=[{"json": {"total": 0, "results": []}}])
 
     output = run_check_private()
 
     assert check_status(output).status == Status.SUCCEEDED
-    assert len(search_requests(requests_mock)) == 1
+    assert [r.json()["limit"] for r in search_requests(requests_mock)] == [1, 1]
 
 
 def test_given_oauth_when_check_then_succeeds(requests_mock):
@@ -86,7 +106,7 @@ def test_given_oauth_when_check_then_succeeds(requests_mock):
     output = run_check(oauth_config())
 
     assert check_status(output).status == Status.SUCCEEDED
-    assert len(search_requests(requests_mock)) == 1
+    assert len(search_requests(requests_mock)) == 3
     assert token_requests(requests_mock), "OAuth check never asked for an access token"
 
 
