@@ -52,7 +52,7 @@ from source_hubspot.components import (
     PropertyDefinitions,
     SkipsOldEmptyWindows,
     earliest_probe_body,
-    epoch_millis,
+    keyset_window_filters,
     is_missing_scope,
     parse_body,
 )
@@ -268,11 +268,7 @@ class IdSearchRequester(SkipsOldEmptyWindows, HttpRequester):
         modified = modified_property(object_type)
         if (stream_slice or {}).get(EARLIEST_PROBE):
             return earliest_probe_body(modified, (stream_slice or {}).get(EARLIEST_PROBE_BEFORE))
-        common = [{"propertyName": "hs_object_id", "operator": "GT", "value": str((next_page_token or {}).get("next_page_token") or 0)}]
-        if stream_slice and stream_slice.get("start_time"):
-            common.append({"propertyName": modified, "operator": "GTE", "value": str(epoch_millis(stream_slice["start_time"]))})
-        if stream_slice and stream_slice.get("end_time"):
-            common.append({"propertyName": modified, "operator": "LTE", "value": str(epoch_millis(stream_slice["end_time"]))})
+        common = keyset_window_filters(modified, stream_slice, next_page_token)
         required = _for_type(self.has_any_of, object_type)
         groups = [{"filters": [*common, {"propertyName": name, "operator": "HAS_PROPERTY"}]} for name in required]
         return {
@@ -283,15 +279,13 @@ class IdSearchRequester(SkipsOldEmptyWindows, HttpRequester):
         }
 
     def send_request(self, *args: Any, **kwargs: Any) -> Optional[requests.Response]:  # type: ignore[override]
-        stream_slice = kwargs.get("stream_slice")
-        object_type = self._type_of(stream_slice)
+        object_type = self._type_of(kwargs.get("stream_slice"))
         if self.skip_unreadable and Unreadable.has((object_type,)):
             return None
         try:
             # A first sync's windows from before the object's earliest modification are answered empty, uncalled.
-            if not args and not kwargs.get("next_page_token") and self._before_first_record(stream_slice):
-                return self._empty_page(stream_slice)
-            return super().send_request(*args, **kwargs)
+            empty = self._answer_if_old_and_empty(args, kwargs)
+            return empty if empty is not None else super().send_request(*args, **kwargs)
         except AirbyteTracedException as error:
             if not self.skip_unreadable or not is_missing_scope(error):
                 raise

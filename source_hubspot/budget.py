@@ -44,8 +44,6 @@ class RollingWindow:
         self.sent: deque = deque()
         self.blocked_until = 0.0
         self.lock = threading.Lock()
-        self.calls = 0
-        self.waited = 0.0
 
     def _expire(self, now: float) -> None:
         horizon = now - self.interval - self.margin
@@ -55,7 +53,6 @@ class RollingWindow:
 
     def acquire(self) -> int:
         """Blocks until a call may leave; returns how many calls the window holds with this one."""
-        started = None
         while True:
             with self.lock:
                 now = time.monotonic()
@@ -64,13 +61,8 @@ class RollingWindow:
                 if wait <= 0:
                     if len(self.sent) < self.limit:
                         self.sent.append(now)
-                        self.calls += 1
-                        if started is not None:
-                            self.waited += now - started
                         return len(self.sent)
                     wait = self.sent[0] + self.interval + self.margin - now
-            if started is None:
-                started = time.monotonic()
             time.sleep(min(max(wait, 0.002), 1.0))
 
     def book(self, extra: int) -> None:
@@ -101,7 +93,6 @@ class HubspotRateBudget(APIBudget):
         self.general = RollingWindow("general", calls_per_10_seconds or DEFAULT_CALLS_PER_10_SECONDS, 10.0,
                                      GENERAL_MARGIN_SECONDS)
         self.search = RollingWindow("search", SEARCH_CALLS_PER_SECOND, 1.0, SEARCH_MARGIN_SECONDS)
-        self.rate_limited = 0
         self._told_limit: Optional[int] = None
 
     # The CDK's interface ------------------------------------------------------------------------------------
@@ -168,7 +159,6 @@ class HubspotRateBudget(APIBudget):
             bucket.book(unseen)
 
     def _after_rate_limit(self, bucket: RollingWindow, response: requests.Response) -> None:
-        self.rate_limited += 1
         retry_after = _float(response.headers.get("Retry-After"))
         if bucket is self.search:
             with bucket.lock:
@@ -182,15 +172,6 @@ class HubspotRateBudget(APIBudget):
                 oldest = bucket.sent[0] if bucket.sent else now
                 retry_after = min(bucket.interval, max(1.0, oldest + bucket.interval + bucket.margin - now))
         bucket.block(retry_after)
-
-    def snapshot(self) -> Dict[str, Any]:
-        return {
-            "general_limit": self.general.limit,
-            "general_remaining": self.general.remaining(),
-            "general_interval_seconds": self.general.interval,
-            "search_remaining": self.search.remaining(),
-            "rate_limited": self.rate_limited,
-        }
 
 
 def _int(value: Any) -> Optional[int]:

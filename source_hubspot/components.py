@@ -448,6 +448,13 @@ class SkipsOldEmptyWindows:
     """For search requesters: answers windows older than an object's earliest modification as empty, uncalled.
     (No class annotations here: the CDK would pass them to the requester as constructor fields.)"""
 
+    def _answer_if_old_and_empty(self, args: Tuple[Any, ...], kwargs: Mapping[str, Any]) -> Optional[requests.Response]:
+        """For a window's first page (send_request's keyword call): an empty answer when the window is known empty."""
+        stream_slice = kwargs.get("stream_slice")
+        if not args and not kwargs.get("next_page_token") and self._before_first_record(stream_slice):
+            return self._empty_page(stream_slice)
+        return None
+
     def _before_first_record(self, stream_slice: Optional[Mapping[str, Any]]) -> bool:
         """A first sync starts at start_date (2006 by default) and searches every window since: one call per empty
         window and object. For old windows, one search for the earliest modification tells which ones are empty.
@@ -480,6 +487,19 @@ class SkipsOldEmptyWindows:
         response.url = url
         response.request = requests.Request("POST", url, data=orjson.dumps(body), headers={"Content-Type": "application/json"}).prepare()
         return response
+
+
+def keyset_window_filters(
+    modified_property: str, stream_slice: Optional[Mapping[str, Any]], next_page_token: Optional[Mapping[str, Any]]
+) -> List[Dict[str, Any]]:
+    """A search page's filters: `hs_object_id` after the last id read (keyset paging) and the slice's window of the
+    modification date. Every search of the connector pages this way."""
+    after_id = (next_page_token or {}).get("next_page_token") or 0
+    filters = [{"propertyName": "hs_object_id", "operator": "GT", "value": str(after_id)}]
+    for bound, operator in (("start_time", "GTE"), ("end_time", "LTE")):
+        if stream_slice and stream_slice.get(bound):
+            filters.append({"propertyName": modified_property, "operator": operator, "value": str(epoch_millis(stream_slice[bound]))})
+    return filters
 
 
 def earliest_probe_body(modified_property: str, before: Optional[int] = None) -> Dict[str, Any]:
@@ -524,22 +544,12 @@ class HubspotSearchRequester(SkipsOldEmptyWindows, HttpRequester):
         stream_slice: Optional[Mapping[str, Any]] = None,
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> Mapping[str, Any]:
-        after_id = (next_page_token or {}).get("next_page_token") or 0
-        filters = [{"propertyName": "hs_object_id", "operator": "GT", "value": str(after_id)}]
-        if stream_slice and stream_slice.get("start_time"):
-            filters.append(
-                {"propertyName": self.modified_property, "operator": "GTE", "value": str(epoch_millis(stream_slice["start_time"]))}
-            )
-        if stream_slice and stream_slice.get("end_time"):
-            filters.append(
-                {"propertyName": self.modified_property, "operator": "LTE", "value": str(epoch_millis(stream_slice["end_time"]))}
-            )
-        object_type = (stream_slice or {}).get("object_type") or self.object_type
         if (stream_slice or {}).get(EARLIEST_PROBE):
             return earliest_probe_body(self.modified_property, (stream_slice or {}).get(EARLIEST_PROBE_BEFORE))
+        object_type = (stream_slice or {}).get("object_type") or self.object_type
         properties = [prop["name"] for prop in PropertyDefinitions.get(self.properties_requester, object_type)]
         return {
-            "filterGroups": [{"filters": filters}],
+            "filterGroups": [{"filters": keyset_window_filters(self.modified_property, stream_slice, next_page_token)}],
             "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
             "properties": properties,
             "limit": self.page_size,
@@ -548,10 +558,8 @@ class HubspotSearchRequester(SkipsOldEmptyWindows, HttpRequester):
     def send_request(self, *args: Any, **kwargs: Any) -> Optional[requests.Response]:
         # The page's association reads and archived listing follow on this thread: they are this stream's calls too.
         ApiCalls.belong_to(self.name)
-        stream_slice = kwargs.get("stream_slice")
-        if not args and not kwargs.get("next_page_token") and self._before_first_record(stream_slice):
-            return self._empty_page(stream_slice)
-        return super().send_request(*args, **kwargs)
+        empty = self._answer_if_old_and_empty(args, kwargs)
+        return empty if empty is not None else super().send_request(*args, **kwargs)
 
 EARLIEST_PROBE = "earliest_modification_probe"
 EARLIEST_PROBE_BEFORE = "earliest_modification_probe_before"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from importlib import resources
-from typing import Any, Iterator, List, Mapping, MutableMapping, Optional
+from typing import Any, Iterator, List, Mapping, Optional
 
 import yaml
 from airbyte_cdk.models import (
