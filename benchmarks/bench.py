@@ -51,6 +51,8 @@ WIDE_CONTACTS = {"full": 20_000, "small": 5_000}
 MEMORY_CONTACTS = {"full": (10_000, 100_000), "small": (2_000, 20_000)}
 PROFESSIONAL = {"general_per_10_s": 190, "search_per_s": 5}
 SEARCH_PAGE, LIST_PAGE, ASSOCIATION_BATCH = 200, 100, 1000
+# The connector's log line at the end of an object's first sync (source_hubspot/first_sync.py).
+FIRST_SYNC_SPLIT = re.compile(r": (\w+) read: (\d+) records by list \(\d+ calls\), (\d+) by search")
 
 
 # ---------------------------------------------------------------------------------------------------------------- floors
@@ -89,14 +91,18 @@ def floor_seconds(records: Dict[str, int], general_per_s: float, search_per_s: f
     return high, {"search_only_floor_s": search_only}
 
 
-def minimum_calls(records: Dict[str, int]) -> int:
-    """Calls the connector's plan needs at the largest pages HubSpot allows: one search page per 200 records, one
-    association batch per 1,000 ids and type, one properties call per type."""
+def minimum_calls(records: Dict[str, int], by_list: Dict[str, int]) -> int:
+    """Calls the connector's plan needs at the largest pages HubSpot allows, for the share of each object type its
+    list reader read (`by_list`, from the connector's log): one list page per 100 of those (associations inline),
+    one search page per 200 of the others and one association batch per 1,000 of them and type, one properties
+    call per type."""
     calls = 0
     for stream, (types, k) in STREAMS.items():
         for t in types:
             n = records.get(t, 0)
-            calls += 1 + -(-n // SEARCH_PAGE) + k * -(-n // ASSOCIATION_BATCH)
+            listed = min(by_list.get(t, 0), n)
+            searched = n - listed
+            calls += 1 + -(-listed // LIST_PAGE) + -(-searched // SEARCH_PAGE) + k * -(-searched // ASSOCIATION_BATCH)
     return calls
 
 
@@ -115,6 +121,7 @@ def run_read(sandbox: Sandbox, streams: List[str], config_extra: Dict[str, Any])
     errors: List[str] = []
     reports: Dict[str, Any] = {}
     progress_at: List[float] = []
+    by_list: Dict[str, int] = {}
     started = time.monotonic()
     with open(work / "stderr", "w") as err:
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, cwd=str(REPO), bufsize=1 << 20)
@@ -132,12 +139,16 @@ def run_read(sandbox: Sandbox, streams: List[str], config_extra: Dict[str, Any])
                                                 "calls": int(report.group(4).replace(",", ""))}
             elif line.startswith(b'{"type":"LOG"') and b'"message":"progress ' in line:
                 progress_at.append(time.monotonic())
+            elif line.startswith(b'{"type":"LOG"') and b" records by list (" in line:
+                split = FIRST_SYNC_SPLIT.search(json.loads(line)["log"]["message"])
+                if split:
+                    by_list[split.group(1)] = int(split.group(2))
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - started
     return {
         "exit_code": os.waitstatus_to_exitcode(status), "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
-        "records": counts, "errors": errors, "reports": reports,
+        "records": counts, "errors": errors, "reports": reports, "read_by_list": by_list,
         # Live progress: the longest silence between two progress lines (the first one comes after one interval).
         "progress_lines": len(progress_at),
         "progress_max_gap_s": max((b - a for a, b in zip([started, *progress_at], progress_at)), default=None),
@@ -216,7 +227,7 @@ def rate_limited(size: str) -> Dict[str, Any]:
     read = {t: n for t, n in records.items()}
     floor, extra = floor_seconds(read, PROFESSIONAL["general_per_10_s"] / 10, PROFESSIONAL["search_per_s"])
     total_calls = stats["total"]
-    minimum = minimum_calls(read)
+    minimum = minimum_calls(read, run["read_by_list"])
     return {
         "records_expected": sum(expected.values()), "records_emitted": emitted, "complete": run["records"] == expected,
         "records_by_stream": run["records"], "expected_by_stream": expected,
@@ -224,7 +235,7 @@ def rate_limited(size: str) -> Dict[str, Any]:
         "wall_over_floor": run["wall_s"] / floor, **extra,
         "wall_over_search_only_floor": run["wall_s"] / extra["search_only_floor_s"],
         "calls": total_calls, "calls_per_1000_records": 1000 * total_calls / max(emitted, 1),
-        "minimum_calls": minimum, "calls_over_minimum": total_calls / minimum,
+        "minimum_calls": minimum, "calls_over_minimum": total_calls / minimum, "read_by_list": run["read_by_list"],
         "rate_limited_429": stats["status_counts"].get("429", 0),
         "rate_limited_share": stats["status_counts"].get("429", 0) / max(total_calls, 1),
         "calls_by_endpoint": stats["requests"],

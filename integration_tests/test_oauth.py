@@ -7,7 +7,7 @@ from integration_tests.harness import Sandbox, configured_catalog, run_connector
 
 def test_given_short_lived_rotating_tokens_when_read_then_complete_and_new_refresh_token_persisted():
     with Sandbox("--seed", "4", "--contacts", "2500", "--companies", "50", "--deals", "50", "--tickets", "50",
-                 "--custom-properties", "20", "--token-ttl", "3", "--rotate-refresh-token", "--latency-ms", "40") as sandbox:
+                 "--custom-properties", "20", "--token-ttl", "3", "--rotate-refresh-token", "--latency-ms", "150") as sandbox:
         run = run_connector("read", sandbox.oauth_config(), configured_catalog(["contacts", "companies"]))
         assert run.returncode == 0 and not run.errors, [e["message"] for e in run.errors]
         ids = [r["id"] for r in run.records["contacts"]]

@@ -94,6 +94,9 @@ class SandboxConfig:
     archived: Optional[int] = None  # per object; None = 2%
     assoc_page_size: int = ASSOC_PAGE_SIZE
     inline_assoc_limit: int = INLINE_ASSOC_LIMIT
+    # "ascending": list pages go by id, as HubSpot's do; "scrambled": a fixed order that is not by id, to show
+    # what a client that assumes the order does then.
+    list_order: str = "ascending"
     faults: Optional[dict] = None
     portal_id: int = 12345678
     owners: int = 10  # active owners (the five hubspot_owner_id values among them)
@@ -527,6 +530,8 @@ class SandboxApp:
             ostore = store.objects[otype]
             ids = ostore.archived_ids if archived else ostore.ids
             recs = ostore.recs
+            if self.cfg.list_order == "scrambled":
+                return self._list_scrambled(otype, q, path, limit, start, archived, names, with_history, assoc_types)
             i = bisect.bisect_left(ids, start)
             n = len(ids)
             page = []
@@ -556,6 +561,28 @@ class SandboxApp:
             params = [(k, v) for k, vals in q.items() if k != "after" for v in vals]
             params.append(("after", cur))
             out["paging"] = {"next": {"after": cur, "link": f"{self.base_url}{path}?{urlencode(params)}"}}
+        return Response(200, dumps(out))
+
+    def _list_scrambled(self, otype, q, path, limit, start, archived, names, with_history, assoc_types):
+        """A list page in a fixed order that is not by id; the cursor is a position in that order."""
+        store = self.store
+        ostore = store.objects[otype]
+        order = sorted((rid for rid in (ostore.archived_ids if archived else ostore.ids)
+                        if ostore.recs[rid].archived == archived), key=lambda rid: D.mix64(rid))
+        page = order[start:start + limit]
+        results = []
+        for rid in page:
+            rec = ostore.recs[rid]
+            d = self._with_history(otype, rec, store.record_json(otype, rec, names), with_history)
+            if assoc_types:
+                a = self._inline_assocs(otype, rec, assoc_types)
+                if a:
+                    d["associations"] = a
+            results.append(d)
+        out = {"results": results}
+        if start + limit < len(order):
+            cur = encode_cursor(start + limit)
+            out["paging"] = {"next": {"after": cur, "link": f"{self.base_url}{path}?after={cur}"}}
         return Response(200, dumps(out))
 
     def _rec_by_id(self, otype, sid, archived=False):
@@ -1042,7 +1069,8 @@ class SandboxApp:
         raise ApiError(404, {"status": "error", "message": f"unknown control endpoint {method} {path}"})
 
     LIVE_KEYS = ("search_rate", "general_rate", "daily_limit", "latency_ms", "search_lag_seconds", "token_ttl",
-                 "scopes", "max_url_length", "assoc_page_size", "inline_assoc_limit", "rotate_refresh_token")
+                 "scopes", "max_url_length", "assoc_page_size", "inline_assoc_limit", "rotate_refresh_token",
+                 "list_order")
 
     def apply_config(self, b):
         cfg = self.cfg
@@ -1056,6 +1084,8 @@ class SandboxApp:
                         cfg.scopes = list(v) if v is not None else None
                     elif k == "rotate_refresh_token":
                         cfg.rotate_refresh_token = bool(v)
+                    elif k == "list_order":
+                        cfg.list_order = "scrambled" if v == "scrambled" else "ascending"
                     else:
                         conv = float if k in ("latency_ms", "search_lag_seconds", "token_ttl") else int
                         setattr(cfg, k, conv(v) if v is not None else 0)
@@ -1241,6 +1271,8 @@ def build_arg_parser():
     p.add_argument("--inline-assoc-limit", type=int, default=INLINE_ASSOC_LIMIT)
     p.add_argument("--owners", type=int, default=10, help="active owners (at least the 5 owner ids records use)")
     p.add_argument("--archived-owners", type=int, default=3)
+    p.add_argument("--list-order", choices=("ascending", "scrambled"), default="ascending",
+                   help="the order of list pages: by id (HubSpot's) or a fixed scrambled order")
     p.add_argument("--fault-rate", type=float, default=0.0, help="shorthand for faults.error_rate")
     p.add_argument("--fault-seed", type=int, default=1)
     return p

@@ -142,6 +142,8 @@ class HubspotRecordExtractor(RecordExtractor):
     associations: List[str] = field(default_factory=list)
     associations_path: str = ""
     archived_requester: Optional[HttpRequester] = None
+    # A first sync's list reader (first_sync.py): its pages carry their associations inline.
+    list_requester: Optional[HttpRequester] = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         parameters = parameters or {}
@@ -173,6 +175,10 @@ class HubspotRecordExtractor(RecordExtractor):
                     ),
                     failure_type=FailureType.transient_error,
                 )
+        if response.request is not None and response.request.method == "GET":
+            # A list page: its associations came inline, and a list has no windows to hold pages for.
+            self._attach_inline_associations(records, self.object_type or _listed_object_type(response))
+            return records
         object_type = self.object_type or _searched_object_type(response)
         last_page = _next_after(body) is None
         if self.associations and self.associations_requester is not None:
@@ -207,9 +213,34 @@ class HubspotRecordExtractor(RecordExtractor):
                 chosen.append({**record, "archived": True, "properties": dict(record.get("properties") or {})})
         return chosen
 
-    def _attach_associations(self, records: List[MutableMapping[str, Any]], object_type: str) -> None:
-        ids = [str(record["id"]) for record in records]
+    def _attach_inline_associations(self, records: List[MutableMapping[str, Any]], object_type: str) -> None:
+        """The id arrays of a list page, from each record's inline `associations` (one entry per id and association
+        label, so ids repeat). HubSpot inlines a limited number per record and type and says so with `paging`:
+        those records' arrays are read whole with a v4 batch read, like search pages'."""
+        inline = [record.pop("associations", None) or {} for record in records]
         for to_type in self.associations:
+            if not DeniedAssociations.readable(object_type, to_type):
+                # A list leaves out what the token may not read without saying so, and an empty array would claim
+                # "no links": the type's first page is read with a v4 batch read, which answers 403 then.
+                self._attach_associations(records, object_type, [to_type])
+                continue
+            partial = []
+            for record, links in zip(records, inline):
+                entry = links.get(to_type) or {}
+                record[to_type] = list(dict.fromkeys(str(a["id"]) for a in entry.get("results") or [] if a.get("id") is not None))
+                if _next_after(entry) is not None:
+                    partial.append(record)
+            if partial:
+                path = f"{self.associations_path}/{object_type}/{to_type}/batch/read"
+                linked = read_association_ids(self.associations_requester, path, [str(r["id"]) for r in partial])
+                for record in partial:
+                    record[to_type] = linked.get(str(record["id"]), [])
+
+    def _attach_associations(
+        self, records: List[MutableMapping[str, Any]], object_type: str, to_types: Optional[List[str]] = None
+    ) -> None:
+        ids = [str(record["id"]) for record in records]
+        for to_type in self.associations if to_types is None else to_types:
             if DeniedAssociations.denied(object_type, to_type):
                 continue
             path = f"{self.associations_path}/{object_type}/{to_type}/batch/read"
@@ -220,6 +251,7 @@ class HubspotRecordExtractor(RecordExtractor):
                     raise
                 DeniedAssociations.deny(object_type, to_type, error.message or "")
                 continue
+            DeniedAssociations.confirm(object_type, to_type)
             for record in records:
                 record[to_type] = linked.get(str(record["id"]), [])
 
@@ -235,10 +267,21 @@ class DeniedAssociations:
 
     _lock: ClassVar[threading.Lock] = threading.Lock()
     _denied: ClassVar[Dict[Tuple[str, str], str]] = {}
+    _confirmed: ClassVar[set] = set()
 
     @classmethod
     def denied(cls, from_type: str, to_type: str) -> bool:
         return (from_type, to_type) in cls._denied
+
+    @classmethod
+    def readable(cls, from_type: str, to_type: str) -> bool:
+        """A v4 batch read of this pair answered this run (so a list's inline arrays of it can be trusted)."""
+        return (from_type, to_type) in cls._confirmed
+
+    @classmethod
+    def confirm(cls, from_type: str, to_type: str) -> None:
+        with cls._lock:
+            cls._confirmed.add((from_type, to_type))
 
     @classmethod
     def deny(cls, from_type: str, to_type: str, reason: str) -> None:
@@ -253,12 +296,18 @@ class DeniedAssociations:
     def clear(cls) -> None:
         with cls._lock:
             cls._denied.clear()
+            cls._confirmed.clear()
 
 
 def _searched_object_type(response: requests.Response) -> str:
     """The object type in the path of the search request that produced this page (.../objects/{type}/search)."""
     parts = _path_of(response).rstrip("/").split("/")
     return parts[-2] if len(parts) >= 2 else ""
+
+
+def _listed_object_type(response: requests.Response) -> str:
+    """The object type in the path of the list request that produced this page (.../objects/{type})."""
+    return _path_of(response).rstrip("/").split("/")[-1]
 
 
 def _next_after(body: Mapping[str, Any]) -> Optional[str]:
@@ -490,12 +539,18 @@ class SkipsOldEmptyWindows:
 
 
 def keyset_window_filters(
-    modified_property: str, stream_slice: Optional[Mapping[str, Any]], next_page_token: Optional[Mapping[str, Any]]
+    modified_property: str,
+    stream_slice: Optional[Mapping[str, Any]],
+    next_page_token: Optional[Mapping[str, Any]],
+    descending: bool = False,
 ) -> List[Dict[str, Any]]:
     """A search page's filters: `hs_object_id` after the last id read (keyset paging) and the slice's window of the
-    modification date. Every search of the connector pages this way."""
-    after_id = (next_page_token or {}).get("next_page_token") or 0
-    filters = [{"propertyName": "hs_object_id", "operator": "GT", "value": str(after_id)}]
+    modification date. Every search of the connector pages this way; `descending` pages from the highest id down."""
+    after_id = (next_page_token or {}).get("next_page_token")
+    if descending:
+        filters = [{"propertyName": "hs_object_id", "operator": "LT", "value": str(after_id)}] if after_id else []
+    else:
+        filters = [{"propertyName": "hs_object_id", "operator": "GT", "value": str(after_id or 0)}]
     for bound, operator in (("start_time", "GTE"), ("end_time", "LTE")):
         if stream_slice and stream_slice.get(bound):
             filters.append({"propertyName": modified_property, "operator": operator, "value": str(epoch_millis(stream_slice[bound]))})
@@ -548,9 +603,11 @@ class HubspotSearchRequester(SkipsOldEmptyWindows, HttpRequester):
             return earliest_probe_body(self.modified_property, (stream_slice or {}).get(EARLIEST_PROBE_BEFORE))
         object_type = (stream_slice or {}).get("object_type") or self.object_type
         properties = [prop["name"] for prop in PropertyDefinitions.get(self.properties_requester, object_type)]
+        descending = bool((stream_slice or {}).get(DESCENDING_IDS))
+        filters = keyset_window_filters(self.modified_property, stream_slice, next_page_token, descending)
         return {
-            "filterGroups": [{"filters": keyset_window_filters(self.modified_property, stream_slice, next_page_token)}],
-            "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+            "filterGroups": [{"filters": filters}],
+            "sorts": [{"propertyName": "hs_object_id", "direction": "DESCENDING" if descending else "ASCENDING"}],
             "properties": properties,
             "limit": self.page_size,
         }
@@ -561,6 +618,42 @@ class HubspotSearchRequester(SkipsOldEmptyWindows, HttpRequester):
         empty = self._answer_if_old_and_empty(args, kwargs)
         return empty if empty is not None else super().send_request(*args, **kwargs)
 
+@dataclass
+class HubspotListRequester(HttpRequester):
+    """GETs list pages of an object type (`GET /crm/v3/objects/{type}`): 100 records, every property named in the
+    URL, associations inline, HubSpot's `after` cursor. Built here for the same reason as the search body."""
+
+    properties_requester: Optional[HttpRequester] = None
+    object_type: str = ""
+    associations: List[str] = field(default_factory=list)
+    page_size: int = 100
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        parameters = parameters or {}
+        self.object_type = self.object_type or parameters.get("object_type", "")
+        self.associations = list(self.associations or parameters.get("associations") or [])
+
+    def get_request_params(  # type: ignore[override]
+        self,
+        *,
+        stream_state: Optional[Mapping[str, Any]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> MutableMapping[str, Any]:
+        object_type = (stream_slice or {}).get("object_type") or self.object_type
+        properties = [prop["name"] for prop in PropertyDefinitions.get(self.properties_requester, object_type)]
+        params: Dict[str, Any] = {"limit": str(self.page_size), "properties": ",".join(properties)}
+        if self.associations:
+            params["associations"] = ",".join(self.associations)
+        after = (next_page_token or {}).get("next_page_token")
+        if after:
+            params["after"] = str(after)
+        return params
+
+
+# A search slice with this key set pages ids from the highest down (a first sync's search reader, first_sync.py).
+DESCENDING_IDS = "hubspot_descending_ids"
 EARLIEST_PROBE = "earliest_modification_probe"
 EARLIEST_PROBE_BEFORE = "earliest_modification_probe_before"
 _DAY_MS = 86_400_000

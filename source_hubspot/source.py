@@ -17,6 +17,7 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalog,
     FailureType,
     Status,
+    SyncMode,
 )
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     ConcurrentDeclarativeSource,
@@ -26,8 +27,25 @@ from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
 from source_hubspot.analyst import ScopeProbes
 from source_hubspot.budget import budget_for
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import SimpleRetriever as SimpleRetrieverModel
+
 from source_hubspot.components import is_missing_scope
+from source_hubspot.first_sync import first_sync_parameters, use_first_sync_reads
 from source_hubspot.progress import ApiCalls, SkippedStreams
+
+
+def first_syncs(catalog: ConfiguredAirbyteCatalog, state: Optional[List[AirbyteStateMessage]]) -> List[str]:
+    """The configured streams on their first sync: no saved state, or configured for full refresh."""
+    with_state = set()
+    for message in state or []:
+        stream = getattr(message, "stream", None)
+        if stream is not None and stream.stream_state is not None and stream.stream_state.__dict__:
+            with_state.add(stream.stream_descriptor.name)
+    return [
+        configured.stream.name
+        for configured in catalog.streams
+        if configured.sync_mode == SyncMode.full_refresh or configured.stream.name not in with_state
+    ]
 
 
 def load_manifest() -> Mapping[str, Any]:
@@ -43,11 +61,14 @@ class SourceHubspot(ConcurrentDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
         config_path: Optional[str] = None,
     ) -> None:
+        manifest = dict(load_manifest())
+        if catalog is not None and (config or {}).get("first_sync_list_reads", True) is not False:
+            first_sync_parameters(manifest, first_syncs(catalog, state))
         super().__init__(
             catalog=catalog,
             config=config,
             state=state,
-            source_config=load_manifest(),
+            source_config=manifest,
             config_path=config_path,
         )
 
@@ -55,6 +76,15 @@ class SourceHubspot(ConcurrentDeclarativeSource):
         # HubSpot's two buckets, corrected from its headers (source_hubspot/budget.py), shared by every stream.
         super()._prepare_for_stream_build()
         self._constructor._api_budget = budget_for(self._config or {})
+        # First syncs read by list and search at once (source_hubspot/first_sync.py).
+        constructors = self._constructor.PYDANTIC_MODEL_TO_CONSTRUCTOR
+        create = constructors[SimpleRetrieverModel]
+        if not getattr(create, "first_sync_reads", False):
+            def create_retriever(model: SimpleRetrieverModel, config: Mapping[str, Any], **kwargs: Any) -> Any:
+                return use_first_sync_reads(create(model, config, **kwargs), model)
+
+            create_retriever.first_sync_reads = True  # type: ignore[attr-defined]
+            constructors[SimpleRetrieverModel] = create_retriever  # type: ignore[index]
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """Every stream the token may read; a stream whose scope is missing is left out with a warning naming it."""

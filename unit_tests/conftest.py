@@ -36,8 +36,12 @@ REFRESH_TOKEN = "refresh-token-value-456"
 ACCESS_TOKEN = "oauth-access-token-789"
 
 
+# These tests mock search pages only; first syncs read by list and search at once are tested in test_first_sync.py.
+SEARCH_ONLY = {"first_sync_list_reads": False}
+
+
 def private_app_config(**extra: Any) -> Dict[str, Any]:
-    config = {"credentials": {"credentials_title": "Private App Credentials", "access_token": PRIVATE_TOKEN}}
+    config = {"credentials": {"credentials_title": "Private App Credentials", "access_token": PRIVATE_TOKEN}, **SEARCH_ONLY}
     config.update(extra)
     return config
 
@@ -49,7 +53,8 @@ def oauth_config(**extra: Any) -> Dict[str, Any]:
             "client_id": "client-id-1",
             "client_secret": CLIENT_SECRET,
             "refresh_token": REFRESH_TOKEN,
-        }
+        },
+        **SEARCH_ONLY,
     }
     config.update(extra)
     return config

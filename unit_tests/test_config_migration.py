@@ -12,6 +12,7 @@ from airbyte_cdk.models import Status
 from conftest import (
     CLIENT_SECRET,
     ONE_WINDOW,
+    SEARCH_ONLY,
     PRIVATE_TOKEN,
     REFRESH_TOKEN,
     TOKEN_URL,
@@ -120,7 +121,7 @@ def test_given_experience_platform_config_when_read_then_token_request_uses_the_
 ):
     requests_mock.post(TOKEN_URL, json=token_response())
     mock_contacts(requests_mock)
-    config = {"auth": {"specName": "OAuth2 Refresh Code", "params": dict(CAMEL_OAUTH)}, **ONE_WINDOW}
+    config = {"auth": {"specName": "OAuth2 Refresh Code", "params": dict(CAMEL_OAUTH)}, **ONE_WINDOW, **SEARCH_ONLY}
 
     output = run_read(config, catalog("contacts"))
 

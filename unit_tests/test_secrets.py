@@ -39,6 +39,7 @@ from conftest import (
     CONTACT_PROPERTIES,
     INVALID_AUTHENTICATION,
     ONE_WINDOW,
+    SEARCH_ONLY,
     PRIVATE_TOKEN,
     REFRESH_TOKEN,
     TOKEN_URL,
@@ -225,7 +226,7 @@ def test_given_camel_case_config_when_read_then_no_secret_is_printed_outside_the
 ):
     requests_mock.post(TOKEN_URL, json=token_response())
     mock_contacts(requests_mock)
-    config = {"clientId": "camel-id", "clientSecret": CLIENT_SECRET, "refreshToken": REFRESH_TOKEN, **ONE_WINDOW}
+    config = {"clientId": "camel-id", "clientSecret": CLIENT_SECRET, "refreshToken": REFRESH_TOKEN, **ONE_WINDOW, **SEARCH_ONLY}
 
     output = read(SourceHubspot(catalog=catalog("contacts"), config=config), config, catalog("contacts"), debug=True)
     printed = capsys.readouterr()

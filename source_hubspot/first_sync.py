@@ -1,0 +1,383 @@
+"""A first sync reads each object with both of HubSpot's budgets at once (DESIGN.md section 3).
+
+HubSpot limits search to 5 calls a second and everything else to its per-10-second budget, separately. A first sync
+of an object (no saved state, or a full refresh) reads every record, so it is read as one window
+[start_date, now] by two readers at the same time:
+
+- the list reader pages `GET /crm/v3/objects/{type}` (100 records a call, associations inline) from the lowest id
+  up, on the general budget;
+- the search reader pages search (200 records a call, sorted by `hs_object_id` descending, keyset on the id) from
+  the highest id down, on the search budget, its association reads on the general budget.
+
+`IdMeeting` decides, under one lock, which reader takes which id: the list takes ids below the lowest id search
+took, search takes ids above the highest id the list took, and each stops where it meets the other. No id is
+taken twice and none is skipped, provided the list returns ids in ascending order. That order is checked on every
+page: if the list ever returns an id at or below one it returned before, search stops where it is and the list
+reads to its end, taking only ids below search's range (slower, still exact).
+
+Both readers keep only records modified inside the window, as the search filter does, so a record changed during
+the sync (after the window's end) is left to the next sync and the saved state never passes the window's end.
+If the list reader fails (a 414 for a URL too long, a missing scope, retries exhausted), search reads on down to
+the last id the list handed over, and the sync stays exact.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import SimpleRetriever as SimpleRetrieverModel
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
+from airbyte_cdk.sources.types import StreamSlice
+from airbyte_cdk.utils import AirbyteTracedException
+
+from source_hubspot.components import (
+    DESCENDING_IDS,
+    _next_after,
+    _path_of,
+    _record_millis,
+    epoch_millis,
+    parse_body,
+)
+from source_hubspot.progress import ApiCalls
+
+logger = logging.getLogger("airbyte")
+
+# The list reader carries every property name in its URL. HubSpot answers 414 to long URLs without saying how long
+# is too long; longer lists than this are read by search alone.
+LIST_URL_MAX = 7_000
+LIST_PAGE_SIZE = 100
+_QUEUE_PAGES = 8
+_POLL_SECONDS = 0.5
+
+
+class IdMeeting:
+    """Which reader takes which id: the list from the bottom, search from the top, never both, never neither."""
+
+    RUNNING, DONE, HANDED_OVER = "running", "done", "handed over"
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.list_high: Optional[int] = None  # every id the list took is at or below this
+        self.list_handed: Optional[int] = None  # ... and every one at or below this reached the output
+        self.search_low: Optional[int] = None  # every id search took is at or above this
+        self.list_ordered = True
+        self.list_state = self.RUNNING
+        self._list_seen: Optional[int] = None
+        self.list_records = 0
+
+    def take_list(self, ids: List[int]) -> Tuple[List[int], bool]:
+        """The ids of one list page the list reader takes, and whether it is finished (it met search)."""
+        with self._changed:
+            for object_id in ids:
+                if self._list_seen is not None and object_id <= self._list_seen:
+                    if self.list_ordered:
+                        logger.warning(
+                            "HubSpot's list returned ids out of ascending order: the list reader reads to its end "
+                            "and search stops where it is (slower, still exact)."
+                        )
+                    self.list_ordered = False
+                self._list_seen = object_id if self._list_seen is None else max(self._list_seen, object_id)
+            low = self.search_low
+            taken = [i for i in ids if low is None or i < low]
+            if taken:
+                self.list_high = max(taken) if self.list_high is None else max(self.list_high, max(taken))
+            return taken, self.list_ordered and len(taken) < len(ids)
+
+    def handed(self, taken: List[int], emitted: int) -> None:
+        """The records of these ids are in the output (`emitted` of them fell inside the window)."""
+        with self._changed:
+            if taken:
+                top = max(taken)
+                self.list_handed = top if self.list_handed is None else max(self.list_handed, top)
+            self.list_records += emitted
+
+    def list_finished(self, failed: bool) -> bool:
+        """The list reader stopped. After a failure search takes over the ids the list took but did not hand on;
+        False when it cannot (the list was out of order: what it emitted is no range)."""
+        with self._changed:
+            if failed:
+                if not self.list_ordered:
+                    self.list_state = self.DONE
+                    self._changed.notify_all()
+                    return False
+                self.list_high = self.list_handed
+                self.list_state = self.HANDED_OVER
+            else:
+                self.list_state = self.DONE
+            self._changed.notify_all()
+            return True
+
+    def take_search(self, ids: List[int]) -> Tuple[List[int], bool]:
+        """The ids of one search page (descending) search takes, and whether it is finished (it met the list)."""
+        with self._changed:
+            low = self.search_low
+            if any(b >= a for a, b in zip(ids, ids[1:])) or (low is not None and ids and ids[0] >= low):
+                raise AirbyteTracedException(
+                    message=(
+                        "HubSpot's search returned ids out of the order asked for (hs_object_id descending, below "
+                        "the last id read), so its pages cannot be trusted. Retry the sync; if it persists, set "
+                        "first_sync_list_reads to false and report it."
+                    ),
+                    failure_type=FailureType.transient_error,
+                )
+            if not self.list_ordered:
+                return [], True
+            high = self.list_high
+            taken = [i for i in ids if high is None or i > high]
+            if taken:
+                self.search_low = min(taken) if self.search_low is None else min(self.search_low, min(taken))
+            return taken, len(taken) < len(ids)
+
+    def wait_for_list(self, cancelled: threading.Event) -> str:
+        with self._changed:
+            while self.list_state == self.RUNNING and not cancelled.is_set():
+                self._changed.wait(_POLL_SECONDS)
+            return self.list_state
+
+
+def _ids(body: Any, response: requests.Response) -> List[int]:
+    results = body.get("results") if isinstance(body, dict) else None
+    if not isinstance(results, list):
+        raise AirbyteTracedException(
+            message=(
+                f"HubSpot answered {response.request.method} {_path_of(response)} with a body that has no 'results' "
+                f"list (HTTP {response.status_code}). This is a HubSpot-side fault; retry the sync."
+            ),
+            failure_type=FailureType.transient_error,
+        )
+    try:
+        return [int(record["id"]) for record in results]
+    except (KeyError, TypeError, ValueError):
+        raise AirbyteTracedException(
+            message=(
+                f"HubSpot returned a record without a numeric 'id' from {_path_of(response)}; the page cannot be "
+                "trusted. Retry the sync; if it persists, report it to HubSpot support."
+            ),
+            failure_type=FailureType.transient_error,
+        )
+
+
+def _window(stream_slice: Mapping[str, Any]) -> Tuple[int, int]:
+    low = epoch_millis(stream_slice["start_time"]) if stream_slice.get("start_time") else 0
+    high = epoch_millis(stream_slice["end_time"]) if stream_slice.get("end_time") else 2**63
+    return low, high
+
+
+class FirstSyncRead:
+    """One window read by both readers on two threads; the partition's own thread yields what they hand on."""
+
+    def __init__(self, retriever: "FirstSyncRetriever", records_schema: Mapping[str, Any], stream_slice: StreamSlice) -> None:
+        self.retriever = retriever
+        self.records_schema = records_schema
+        self.stream_slice = stream_slice
+        self.object_type = stream_slice.get("object_type") or getattr(retriever.requester, "object_type", "")
+        self.meeting = IdMeeting()
+        self.window = _window(stream_slice)
+        self.out: "queue.Queue[Any]" = queue.Queue(maxsize=_QUEUE_PAGES)
+        self.cancelled = threading.Event()
+        self.list_calls = 0
+        self.search_calls = 0
+        self.search_records = 0
+
+    def records(self) -> Iterable[Any]:
+        stream = self.retriever.name
+        logger.info(
+            f"{stream}: first sync of {self.object_type}: the list reads ids upward and search reads them downward, "
+            "at once, until they meet."
+        )
+        threads = [
+            threading.Thread(target=self._run, args=(self._list_reader, stream), name=f"{stream}-list", daemon=True),
+            threading.Thread(target=self._run, args=(self._search_reader, stream), name=f"{stream}-search", daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+        running = len(threads)
+        try:
+            while running:
+                item = self.out.get()
+                if item is None:
+                    running -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield from item
+        finally:
+            self.cancelled.set()
+        meeting = self.meeting
+        logger.info(
+            f"{stream}: {self.object_type} read: {meeting.list_records} records by list ({self.list_calls} calls), "
+            f"{self.search_records} by search ({self.search_calls} calls)"
+            + (f"; search read down to id {meeting.search_low}." if meeting.search_low is not None else ".")
+        )
+
+    # ---------------------------------------------------------------------------------------------------- threads
+    def _run(self, reader: Callable[[], None], stream: str) -> None:
+        ApiCalls.belong_to(stream)
+        try:
+            reader()
+            self._put(None)
+        except BaseException as error:  # handed to the partition's thread, which raises it
+            self._put(error)
+
+    def _put(self, item: Any) -> None:
+        while not self.cancelled.is_set():
+            try:
+                self.out.put(item, timeout=_POLL_SECONDS)
+                return
+            except queue.Full:
+                continue
+
+    def _select(self, response: requests.Response) -> List[Any]:
+        return list(
+            self.retriever.record_selector.select_records(
+                response=response,
+                stream_state={},
+                records_schema=self.records_schema,
+                stream_slice=self.stream_slice,
+                next_page_token=None,
+            )
+        )
+
+    def _in_window(self, record: Mapping[str, Any]) -> bool:
+        changed = _record_millis(record)
+        return changed is None or self.window[0] <= changed <= self.window[1]
+
+    def _list_reader(self) -> None:
+        meeting = self.meeting
+        try:
+            after: Optional[str] = None
+            while not self.cancelled.is_set():
+                response = self.retriever.list_requester.send_request(
+                    stream_state={},
+                    stream_slice=self.stream_slice,
+                    next_page_token={"next_page_token": after} if after else None,
+                    log_formatter=None,
+                )
+                self.list_calls += 1
+                body = parse_body(response)
+                ids = _ids(body, response)
+                taken, finished = meeting.take_list(ids)
+                keep = set(taken)
+                body["results"] = [r for r, i in zip(body["results"], ids) if i in keep and self._in_window(r)]
+                after = _next_after(body)
+                records = self._select(response)
+                self._put(records)
+                meeting.handed(taken, len(records))
+                if finished or after is None:
+                    break
+        except Exception as error:
+            if not meeting.list_finished(failed=True):
+                raise
+            logger.warning(
+                f"{self.retriever.name}: the list reader of {self.object_type} stopped ({_reason(error)}); search "
+                "reads the rest."
+            )
+            return
+        meeting.list_finished(failed=False)
+
+    def _search_reader(self) -> None:
+        meeting = self.meeting
+        descending = StreamSlice(
+            partition={**self.stream_slice.partition, DESCENDING_IDS: True},
+            cursor_slice=self.stream_slice.cursor_slice,
+            extra_fields=self.stream_slice.extra_fields,
+        )
+        below: Optional[int] = None
+        took_over = False
+        while not self.cancelled.is_set():
+            response = self.retriever.requester.send_request(
+                stream_state={},
+                stream_slice=descending,
+                next_page_token={"next_page_token": below} if below is not None else None,
+                log_formatter=None,
+            )
+            self.search_calls += 1
+            body = parse_body(response)
+            ids = _ids(body, response)
+            taken, finished = meeting.take_search(ids)
+            keep = set(taken)
+            body["results"] = [r for r, i in zip(body["results"], ids) if i in keep]
+            below = ids[-1] if ids else below
+            last = finished or not ids or _next_after(body) is None
+            if last and meeting.wait_for_list(self.cancelled) == IdMeeting.HANDED_OVER and not took_over:
+                # The list stopped early: read on below the lowest id search took, down to what the list handed on.
+                took_over, last, below = True, False, meeting.search_low
+            # The extractor holds pages for association batch reads until the last one: say which one that is.
+            if last:
+                body.pop("paging", None)
+            else:
+                body["paging"] = {"next": {"after": str(below)}}
+            records = self._select(response)
+            self.search_records += len(records)
+            self._put(records)
+            if last:
+                return
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, AirbyteTracedException):
+        return error.message or str(error)
+    return f"{type(error).__name__}: {error}"
+
+
+class FirstSyncRetriever(SimpleRetriever):
+    """A SimpleRetriever whose first-sync windows are read by `FirstSyncRead`; every other window as before.
+
+    The CDK builds this stream's SimpleRetriever; `use_first_sync_reads` turns it into this class when the stream
+    is on its first sync and its record extractor has a list requester."""
+
+    list_requester: Optional[HttpRequester]
+
+    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
+        if stream_slice is None or not self._list_fits(stream_slice):
+            yield from super().read_records(records_schema, stream_slice)
+            return
+        yield from FirstSyncRead(self, records_schema, stream_slice).records()
+
+    def _list_fits(self, stream_slice: StreamSlice) -> bool:
+        requester = self.list_requester
+        if requester is None:
+            return False
+        url = requester.get_url_base().rstrip("/") + "/" + requester.get_path(
+            stream_state={}, stream_slice=stream_slice, next_page_token=None
+        ).lstrip("/")
+        params = requester.get_request_params(stream_state={}, stream_slice=stream_slice, next_page_token={"next_page_token": "0" * 12})
+        length = len(requests.Request("GET", url, params=params).prepare().url or "")
+        if length <= LIST_URL_MAX:
+            return True
+        object_type = stream_slice.get("object_type") or getattr(self.requester, "object_type", "")
+        logger.info(
+            f"{self.name}: {object_type} has too many properties for a list URL ({length} characters, more than "
+            f"{LIST_URL_MAX}): its first sync is read by search alone."
+        )
+        return False
+
+
+def use_first_sync_reads(retriever: Any, model: SimpleRetrieverModel) -> Any:
+    """Makes a stream's SimpleRetriever a FirstSyncRetriever when its manifest parameters say `first_sync`."""
+    if type(retriever) is not SimpleRetriever or not (model.parameters or {}).get("first_sync"):
+        return retriever
+    list_requester = getattr(retriever.record_selector.extractor, "list_requester", None)
+    if list_requester is None:
+        return retriever
+    retriever.__class__ = FirstSyncRetriever
+    retriever.list_requester = list_requester
+    return retriever
+
+
+def first_sync_parameters(manifest: Dict[str, Any], first_sync_streams: Iterable[str]) -> None:
+    """Marks these object streams' definitions `first_sync` (one window, read by list and search at once)."""
+    wanted = set(first_sync_streams)
+    for definition in (manifest.get("definitions") or {}).values():
+        if (
+            isinstance(definition, dict)
+            and definition.get("name") in wanted
+            and definition.get("$ref") == "#/definitions/crm_object_stream"
+        ):
+            definition.setdefault("$parameters", {})["first_sync"] = True

@@ -1,0 +1,160 @@
+"""First syncs read by list (ids upward) and search (ids downward) at once: exact under every interleaving.
+
+The two readers run on their own threads against fake requesters that page like HubSpot (the list by cursor, in id
+order or scrambled; search sorted descending with a keyset filter) and sleep a random moment per call, so each
+seed meets at a different id. The fakes' records stand for HubSpot's; what matters is which ids come out."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from types import SimpleNamespace
+from typing import Any, Dict, List, Mapping, Optional
+
+import pytest
+import requests
+from airbyte_cdk.sources.types import StreamSlice
+from airbyte_cdk.utils import AirbyteTracedException
+
+from source_hubspot.components import DESCENDING_IDS
+from source_hubspot.first_sync import FirstSyncRead, IdMeeting
+
+WINDOW = {"start_time": "2024-01-01T00:00:00.000000Z", "end_time": "2024-12-31T00:00:00.000000Z"}
+IN_WINDOW = "2024-06-01T00:00:00.000Z"
+AFTER_WINDOW = "2025-02-01T00:00:00.000Z"  # changed during the sync: left to the next one
+
+
+def _sleep(seconds: float) -> None:
+    """A real pause (the suite's autouse fixture makes time.sleep return at once, for fast retries)."""
+    threading.Event().wait(seconds)
+
+
+def _response(method: str, body: Dict[str, Any]) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response._content = json.dumps(body).encode()
+    response.request = requests.Request(method, "https://api.hubapi.com/crm/v3/objects/contacts").prepare()
+    return response
+
+
+class Portal:
+    def __init__(
+        self, seed: int, count: int, scrambled: bool = False, list_fails_at: Optional[int] = None, list_late: float = 0.0
+    ) -> None:
+        rng = random.Random(seed)
+        self.rng = rng
+        ids = sorted(rng.sample(range(1, count * 20), count))
+        self.records = {i: {"id": str(i), "updatedAt": AFTER_WINDOW if rng.random() < 0.05 else IN_WINDOW} for i in ids}
+        self.list_order = sorted(ids, key=lambda i: rng.random()) if scrambled else ids
+        self.list_fails_at = list_fails_at  # the list page whose records fail to be processed (after the claim)
+        self.list_late = list_late  # seconds the list's first call waits: search takes a share first
+        self.list_calls = 0
+        self.search_calls = 0
+
+    def in_window(self) -> List[str]:
+        return sorted(str(i) for i, r in self.records.items() if r["updatedAt"] == IN_WINDOW)
+
+    def _pause(self) -> None:
+        _sleep(self.rng.random() * 0.004)
+
+    def list_page(self, stream_slice: Any, next_page_token: Optional[Mapping[str, Any]], **_: Any) -> requests.Response:
+        self._pause()
+        if not self.list_calls:
+            _sleep(self.list_late)
+        self.list_calls += 1
+        start = int((next_page_token or {}).get("next_page_token") or 0)
+        page = self.list_order[start : start + 7]
+        body: Dict[str, Any] = {"results": [dict(self.records[i]) for i in page]}
+        if start + 7 < len(self.list_order):
+            body["paging"] = {"next": {"after": str(start + 7)}}
+        response = _response("GET", body)
+        response.fails = self.list_fails_at is not None and self.list_calls >= self.list_fails_at  # type: ignore[attr-defined]
+        return response
+
+    def select(self, response: requests.Response, **_: Any) -> List[Dict[str, Any]]:
+        if getattr(response, "fails", False):
+            raise AirbyteTracedException(message="HubSpot answered 403 for an association of this page.")
+        from source_hubspot.components import parse_body
+
+        return list(parse_body(response)["results"])
+
+    def search_page(self, stream_slice: Any, next_page_token: Optional[Mapping[str, Any]], **_: Any) -> requests.Response:
+        assert stream_slice.get(DESCENDING_IDS)
+        self._pause()
+        self.search_calls += 1
+        below = (next_page_token or {}).get("next_page_token")
+        ids = [i for i in sorted(self.records, reverse=True) if (below is None or i < int(below))]
+        ids = [i for i in ids if self.records[i]["updatedAt"] == IN_WINDOW]  # search filters on the window
+        body: Dict[str, Any] = {"results": [dict(self.records[i]) for i in ids[:5]]}
+        if len(ids) > 5:
+            body["paging"] = {"next": {"after": "5"}}
+        return _response("POST", body)
+
+
+def _read(portal: Portal) -> List[str]:
+    retriever = SimpleNamespace(
+        name="contacts",
+        requester=SimpleNamespace(send_request=portal.search_page, object_type="contacts"),
+        list_requester=SimpleNamespace(send_request=portal.list_page),
+        record_selector=SimpleNamespace(select_records=portal.select),
+    )
+    read = FirstSyncRead(retriever, {}, StreamSlice(partition={}, cursor_slice=WINDOW))  # type: ignore[arg-type]
+    return [record["id"] for record in read.records()]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_given_an_ordered_list_when_both_readers_meet_then_every_record_in_the_window_comes_once(seed):
+    portal = Portal(seed, count=120)
+    emitted = _read(portal)
+    assert sorted(emitted) == portal.in_window()
+    assert portal.list_calls >= 1 and portal.search_calls >= 1
+
+
+def test_given_an_ordered_list_then_both_readers_take_a_share():
+    shares = []
+    for seed in range(6):
+        portal = Portal(seed, count=300)
+        assert sorted(_read(portal)) == portal.in_window()
+        shares.append((portal.list_calls, portal.search_calls))
+    # Each reader stopped where it met the other: together they made about the calls one reader alone would need.
+    assert all(list_calls < 300 / 7 + 1 for list_calls, _ in shares)
+    assert any(search_calls > 2 for _, search_calls in shares)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_given_a_list_out_of_id_order_then_it_reads_to_its_end_and_nothing_is_lost_or_doubled(seed):
+    portal = Portal(seed, count=300, scrambled=True, list_late=0.01)  # search has taken the top ids by then
+    emitted = _read(portal)
+    assert sorted(emitted) == portal.in_window()
+    assert portal.list_calls == -(-300 // 7)  # every list page
+
+
+@pytest.mark.parametrize("fails_at", [1, 2, 5, 9])
+def test_given_the_list_reader_fails_after_taking_a_page_then_search_reads_the_rest_exactly(fails_at):
+    for seed in range(4):
+        portal = Portal(seed, count=150, list_fails_at=fails_at, list_late=0.01 * seed)
+        assert sorted(_read(portal)) == portal.in_window()
+
+
+def test_given_the_list_fails_after_reading_out_of_order_then_the_read_fails_loudly():
+    portal = Portal(3, count=150, scrambled=True, list_fails_at=4)
+    with pytest.raises(AirbyteTracedException, match="403"):
+        _read(portal)
+
+
+def test_given_search_returns_ids_out_of_the_order_asked_then_the_meeting_refuses_the_page():
+    meeting = IdMeeting()
+    meeting.take_search([50, 40])
+    with pytest.raises(AirbyteTracedException, match="out of the order"):
+        meeting.take_search([45, 30])
+    with pytest.raises(AirbyteTracedException, match="out of the order"):
+        meeting.take_search([10, 20])
+
+
+def test_meeting_gives_each_id_to_one_reader():
+    meeting = IdMeeting()
+    assert meeting.take_list([1, 2, 3]) == ([1, 2, 3], False)
+    assert meeting.take_search([9, 8, 7]) == ([9, 8, 7], False)
+    assert meeting.take_list([4, 7, 8]) == ([4], True)  # 7 and 8 are search's
+    assert meeting.take_search([6, 4]) == ([6], True)  # 4 is the list's
