@@ -186,6 +186,29 @@ def test_search_filters_sort_paging(sandbox):
     assert search(sandbox, "contacts", too_many).status_code == 400
 
 
+@pytest.mark.parametrize("direction", ["ASCENDING", "DESCENDING"])
+def test_keyset_search_pages_in_either_direction_match_the_records(sandbox, direction):
+    """The keyset queries the connector sends (answered from the sandbox's cache) return the records a filter over
+    the control plane's truth selects, in id order, each once."""
+    records = control_records(sandbox, "contacts")
+    lo, hi = "2023-01-01T00:00:00.000Z", "2025-06-01T00:00:00.000Z"
+    expected = sorted((int(i) for i, r in records.items() if lo <= r["updatedAt"] <= hi), reverse=direction == "DESCENDING")
+    window = [{"propertyName": "lastmodifieddate", "operator": "GTE", "value": lo},
+              {"propertyName": "lastmodifieddate", "operator": "LTE", "value": hi}]
+    got, last = [], None
+    while True:
+        key = [] if last is None else [{"propertyName": "hs_object_id", "operator": "LT" if direction == "DESCENDING" else "GT",
+                                        "value": str(last)}]
+        body = {"filterGroups": [{"filters": window + key}], "sorts": [{"propertyName": "hs_object_id", "direction": direction}],
+                "properties": ["email"], "limit": 70}
+        j = search(sandbox, "contacts", body).json()
+        got += [int(x["id"]) for x in j["results"]]
+        if "paging" not in j:
+            break
+        last = got[-1]
+    assert got == expected and len(expected) > 140
+
+
 def test_search_rate_limit(sandbox):
     time.sleep(1.1)
     codes = []

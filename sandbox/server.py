@@ -885,24 +885,26 @@ class SandboxApp:
 
     # -------------------------------------------------------------- keyset search, cached
     def _keyset_query(self, schema, groups, sorts, query, lag_ms):
-        """(filters without the keyset, last id) for the common query 'these filters AND hs_object_id GT x, sorted by
-        hs_object_id ascending', whose answer is a slice of one cached, id-ordered match list. None otherwise."""
+        """(filters without the keyset, last id, descending) for the common queries 'these filters AND hs_object_id GT
+        x, sorted by hs_object_id ascending' and 'these filters [AND hs_object_id LT x], sorted by hs_object_id
+        descending', whose answers are slices of one cached, id-ordered match list. None otherwise."""
         id_spec = schema.by_name.get("hs_object_id")
-        if lag_ms or query or len(groups) != 1 or id_spec is None or sorts != [(id_spec, False)]:
+        if lag_ms or query or len(groups) > 1 or id_spec is None or sorts not in ([(id_spec, False)], [(id_spec, True)]):
             return None
-        filters = (groups[0] or {}).get("filters") or []
+        descending = sorts[0][1]
+        filters = ((groups or [{}])[0] or {}).get("filters") or []
         keys = [f for f in filters if isinstance(f, dict) and f.get("propertyName") == "hs_object_id"
-                and f.get("operator") == "GT"]
-        if len(keys) != 1:
+                and f.get("operator") == ("LT" if descending else "GT")]
+        if len(keys) > 1 or (not keys and not descending):
             return None
         try:
-            last_id = int(keys[0].get("value"))
+            last_id = int(keys[0].get("value")) if keys else None
         except (TypeError, ValueError):
             return None
-        return [f for f in filters if f is not keys[0]], last_id
+        return [f for f in filters if not keys or f is not keys[0]], last_id, descending
 
     def _keyset_search(self, otype, keyset, after, limit, names):
-        rest, last_id = keyset
+        rest, last_id, descending = keyset
         store = self.store
         cache_key = (otype, dumps(rest))
         with store.lock:
@@ -918,9 +920,14 @@ class SandboxApp:
                     self.search_cache.pop(next(iter(self.search_cache)))
                 self.search_cache[cache_key] = hit
             matched, ids = hit
-            start = bisect.bisect_right(ids, last_id)
-            total = len(ids) - start
-            page = matched[start + after:start + after + limit]
+            if descending:
+                end = bisect.bisect_left(ids, last_id) if last_id is not None else len(ids)
+                total = end
+                page = matched[max(0, end - after - limit):max(0, end - after)][::-1]
+            else:
+                start = bisect.bisect_right(ids, last_id)
+                total = len(ids) - start
+                page = matched[start + after:start + after + limit]
             results = [store.record_json(otype, rec, names) for rec in page]
         out = {"total": total, "results": results}
         if after + limit < total:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 import requests
@@ -44,6 +44,7 @@ class RollingWindow:
         self.sent: deque = deque()
         self.blocked_until = 0.0
         self.lock = threading.Lock()
+        self.waiting: Counter = Counter()  # priority -> callers waiting for a slot
 
     def _expire(self, now: float) -> None:
         horizon = now - self.interval - self.margin
@@ -51,19 +52,29 @@ class RollingWindow:
         while sent and sent[0] <= horizon:
             sent.popleft()
 
-    def acquire(self) -> int:
-        """Blocks until a call may leave; returns how many calls the window holds with this one."""
-        while True:
+    def acquire(self, priority: int = 0) -> int:
+        """Blocks until a call may leave, callers of a higher priority first; returns how many calls the window
+        holds with this one."""
+        with self.lock:
+            self.waiting[priority] += 1
+        try:
+            while True:
+                with self.lock:
+                    now = time.monotonic()
+                    self._expire(now)
+                    wait = self.blocked_until - now
+                    if wait <= 0:
+                        if len(self.sent) >= self.limit:
+                            wait = self.sent[0] + self.interval + self.margin - now
+                        elif priority >= max(self.waiting):
+                            self.sent.append(now)
+                            return len(self.sent)
+                time.sleep(min(max(wait, 0.002), 1.0))
+        finally:
             with self.lock:
-                now = time.monotonic()
-                self._expire(now)
-                wait = self.blocked_until - now
-                if wait <= 0:
-                    if len(self.sent) < self.limit:
-                        self.sent.append(now)
-                        return len(self.sent)
-                    wait = self.sent[0] + self.interval + self.margin - now
-            time.sleep(min(max(wait, 0.002), 1.0))
+                self.waiting[priority] -= 1
+                if not self.waiting[priority]:
+                    del self.waiting[priority]
 
     def book(self, extra: int) -> None:
         """Counts `extra` calls that HubSpot saw and we did not send, as sent now."""
@@ -82,6 +93,16 @@ class RollingWindow:
         with self.lock:
             self._expire(time.monotonic())
             return self.limit - len(self.sent)
+
+
+_PRIORITY = threading.local()
+
+
+def set_priority(value: int) -> None:
+    """This thread's calls wait for a slot behind callers of a higher priority only. A first sync gives its readers
+    the records their object has left to read: the largest object, the sync's longest part, goes first, and the
+    other objects' calls fill in the rest of the budget."""
+    _PRIORITY.value = int(value)
 
 
 class HubspotRateBudget(APIBudget):
@@ -103,7 +124,7 @@ class HubspotRateBudget(APIBudget):
         bucket = self.bucket_for(request)
         if bucket is None:
             return
-        held = bucket.acquire()
+        held = bucket.acquire(getattr(_PRIORITY, "value", 0))
         try:
             setattr(request, _MARK, held)
         except AttributeError:

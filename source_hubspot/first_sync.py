@@ -17,8 +17,8 @@ reads to its end, taking only ids below search's range (slower, still exact).
 
 Both readers keep only records modified inside the window, as the search filter does, so a record changed during
 the sync (after the window's end) is left to the next sync and the saved state never passes the window's end.
-If the list reader fails (a 414 for a URL too long, a missing scope, retries exhausted), search reads on down to
-the last id the list handed over, and the sync stays exact.
+Every page whose ids the list took goes on to the output, so if the list reader fails (a 414 for a URL too long, a
+missing scope, retries exhausted) search just reads on down to the list's highest id, and the sync stays exact.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRe
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_hubspot.budget import set_priority
 from source_hubspot.components import (
     DESCENDING_IDS,
     _next_after,
@@ -59,21 +60,17 @@ _POLL_SECONDS = 0.5
 class IdMeeting:
     """Which reader takes which id: the list from the bottom, search from the top, never both, never neither."""
 
-    RUNNING, DONE, HANDED_OVER = "running", "done", "handed over"
-
     def __init__(self) -> None:
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self.list_high: Optional[int] = None  # every id the list took is at or below this
-        self.list_handed: Optional[int] = None  # ... and every one at or below this reached the output
         self.search_low: Optional[int] = None  # every id search took is at or above this
         self.list_ordered = True
-        self.list_state = self.RUNNING
         self._list_seen: Optional[int] = None
-        self.list_records = 0
+        self.taken = 0  # ids taken by either reader
 
     def take_list(self, ids: List[int]) -> Tuple[List[int], bool]:
         """The ids of one list page the list reader takes, and whether it is finished (it met search)."""
-        with self._changed:
+        with self._lock:
             for object_id in ids:
                 if self._list_seen is not None and object_id <= self._list_seen:
                     if self.list_ordered:
@@ -87,35 +84,19 @@ class IdMeeting:
             taken = [i for i in ids if low is None or i < low]
             if taken:
                 self.list_high = max(taken) if self.list_high is None else max(self.list_high, max(taken))
+            self.taken += len(taken)
             return taken, self.list_ordered and len(taken) < len(ids)
 
-    def handed(self, taken: List[int], emitted: int) -> None:
-        """The records of these ids are in the output (`emitted` of them fell inside the window)."""
-        with self._changed:
-            if taken:
-                top = max(taken)
-                self.list_handed = top if self.list_handed is None else max(self.list_handed, top)
-            self.list_records += emitted
-
-    def list_finished(self, failed: bool) -> bool:
-        """The list reader stopped. After a failure search takes over the ids the list took but did not hand on;
-        False when it cannot (the list was out of order: what it emitted is no range)."""
-        with self._changed:
-            if failed:
-                if not self.list_ordered:
-                    self.list_state = self.DONE
-                    self._changed.notify_all()
-                    return False
-                self.list_high = self.list_handed
-                self.list_state = self.HANDED_OVER
-            else:
-                self.list_state = self.DONE
-            self._changed.notify_all()
-            return True
+    def list_can_stop_early(self) -> bool:
+        """Whether the list reader may fail or stop before its end without losing a record: only while its ids came
+        in ascending order. Then every id up to `list_high` was taken by the list and every id above it is search's
+        to take (search reads on down to `list_high`), whenever the list stops."""
+        with self._lock:
+            return self.list_ordered
 
     def take_search(self, ids: List[int]) -> Tuple[List[int], bool]:
         """The ids of one search page (descending) search takes, and whether it is finished (it met the list)."""
-        with self._changed:
+        with self._lock:
             low = self.search_low
             if any(b >= a for a, b in zip(ids, ids[1:])) or (low is not None and ids and ids[0] >= low):
                 raise AirbyteTracedException(
@@ -132,13 +113,8 @@ class IdMeeting:
             taken = [i for i in ids if high is None or i > high]
             if taken:
                 self.search_low = min(taken) if self.search_low is None else min(self.search_low, min(taken))
+            self.taken += len(taken)
             return taken, len(taken) < len(ids)
-
-    def wait_for_list(self, cancelled: threading.Event) -> str:
-        with self._changed:
-            while self.list_state == self.RUNNING and not cancelled.is_set():
-                self._changed.wait(_POLL_SECONDS)
-            return self.list_state
 
 
 def _ids(body: Any, response: requests.Response) -> List[int]:
@@ -170,7 +146,9 @@ def _window(stream_slice: Mapping[str, Any]) -> Tuple[int, int]:
 
 
 class FirstSyncRead:
-    """One window read by both readers on two threads; the partition's own thread yields what they hand on."""
+    """One window read by both readers. Each reader is two threads: one fetches pages and decides which ids it takes
+    (so its next request leaves as soon as the page is parsed), one turns the taken records into output (casting,
+    association reads). The partition's own thread yields what they hand on."""
 
     def __init__(self, retriever: "FirstSyncRetriever", records_schema: Mapping[str, Any], stream_slice: StreamSlice) -> None:
         self.retriever = retriever
@@ -181,9 +159,15 @@ class FirstSyncRead:
         self.window = _window(stream_slice)
         self.out: "queue.Queue[Any]" = queue.Queue(maxsize=_QUEUE_PAGES)
         self.cancelled = threading.Event()
-        self.list_calls = 0
-        self.search_calls = 0
-        self.search_records = 0
+        self.calls = {"list": 0, "search": 0}
+        self.emitted = {"list": 0, "search": 0}
+        self.total: Optional[int] = None  # the window's records, as HubSpot's search counts them
+
+    def _priority(self) -> None:
+        """This thread's place in the rate budget: the records this object still has to read (the largest object
+        is the sync's longest part: its calls go first, the other objects' fill in the rest of the budget)."""
+        taken = self.meeting.taken
+        set_priority(max(0, (self.total or 0) - taken))
 
     def records(self) -> Iterable[Any]:
         stream = self.retriever.name
@@ -191,13 +175,14 @@ class FirstSyncRead:
             f"{stream}: first sync of {self.object_type}: the list reads ids upward and search reads them downward, "
             "at once, until they meet."
         )
-        threads = [
-            threading.Thread(target=self._run, args=(self._list_reader, stream), name=f"{stream}-list", daemon=True),
-            threading.Thread(target=self._run, args=(self._search_reader, stream), name=f"{stream}-search", daemon=True),
-        ]
+        threads = []
+        for kind, fetch in (("list", self._list_pages), ("search", self._search_pages)):
+            pages: "queue.Queue[Any]" = queue.Queue(maxsize=_QUEUE_PAGES)
+            threads.append(threading.Thread(target=self._fetch, args=(fetch, pages, stream), name=f"{stream}-{kind}", daemon=True))
+            threads.append(threading.Thread(target=self._process, args=(pages, kind, stream), name=f"{stream}-{kind}-records", daemon=True))
         for thread in threads:
             thread.start()
-        running = len(threads)
+        running = 2  # each reader's records thread ends with None
         try:
             while running:
                 item = self.out.get()
@@ -211,24 +196,43 @@ class FirstSyncRead:
             self.cancelled.set()
         meeting = self.meeting
         logger.info(
-            f"{stream}: {self.object_type} read: {meeting.list_records} records by list ({self.list_calls} calls), "
-            f"{self.search_records} by search ({self.search_calls} calls)"
+            f"{stream}: {self.object_type} read: {self.emitted['list']} records by list ({self.calls['list']} calls), "
+            f"{self.emitted['search']} by search ({self.calls['search']} calls)"
             + (f"; search read down to id {meeting.search_low}." if meeting.search_low is not None else ".")
         )
 
     # ---------------------------------------------------------------------------------------------------- threads
-    def _run(self, reader: Callable[[], None], stream: str) -> None:
+    def _fetch(self, fetch: Callable[["queue.Queue[Any]"], None], pages: "queue.Queue[Any]", stream: str) -> None:
         ApiCalls.belong_to(stream)
         try:
-            reader()
-            self._put(None)
-        except BaseException as error:  # handed to the partition's thread, which raises it
-            self._put(error)
+            fetch(pages)
+            self._put(pages, None)
+        except BaseException as error:  # passed on to the partition's thread, which raises it
+            self._put(pages, error)
 
-    def _put(self, item: Any) -> None:
+    def _process(self, pages: "queue.Queue[Any]", kind: str, stream: str) -> None:
+        ApiCalls.belong_to(stream)  # association batch reads
         while not self.cancelled.is_set():
             try:
-                self.out.put(item, timeout=_POLL_SECONDS)
+                item = pages.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                continue
+            if item is None or isinstance(item, BaseException):
+                self._put(self.out, item)
+                return
+            try:
+                self._priority()
+                records = self._select(item)
+            except BaseException as error:
+                self._put(self.out, error)
+                return
+            self.emitted[kind] += len(records)
+            self._put(self.out, records)
+
+    def _put(self, target: "queue.Queue[Any]", item: Any) -> None:
+        while not self.cancelled.is_set():
+            try:
+                target.put(item, timeout=_POLL_SECONDS)
                 return
             except queue.Full:
                 continue
@@ -248,40 +252,37 @@ class FirstSyncRead:
         changed = _record_millis(record)
         return changed is None or self.window[0] <= changed <= self.window[1]
 
-    def _list_reader(self) -> None:
+    def _list_pages(self, pages: "queue.Queue[Any]") -> None:
         meeting = self.meeting
         try:
             after: Optional[str] = None
             while not self.cancelled.is_set():
+                self._priority()
                 response = self.retriever.list_requester.send_request(
                     stream_state={},
                     stream_slice=self.stream_slice,
                     next_page_token={"next_page_token": after} if after else None,
                     log_formatter=None,
                 )
-                self.list_calls += 1
+                self.calls["list"] += 1
                 body = parse_body(response)
                 ids = _ids(body, response)
                 taken, finished = meeting.take_list(ids)
                 keep = set(taken)
                 body["results"] = [r for r, i in zip(body["results"], ids) if i in keep and self._in_window(r)]
                 after = _next_after(body)
-                records = self._select(response)
-                self._put(records)
-                meeting.handed(taken, len(records))
+                self._put(pages, response)  # every page whose ids the list took goes on to the output
                 if finished or after is None:
                     break
         except Exception as error:
-            if not meeting.list_finished(failed=True):
+            if not meeting.list_can_stop_early():
                 raise
             logger.warning(
                 f"{self.retriever.name}: the list reader of {self.object_type} stopped ({_reason(error)}); search "
                 "reads the rest."
             )
-            return
-        meeting.list_finished(failed=False)
 
-    def _search_reader(self) -> None:
+    def _search_pages(self, pages: "queue.Queue[Any]") -> None:
         meeting = self.meeting
         descending = StreamSlice(
             partition={**self.stream_slice.partition, DESCENDING_IDS: True},
@@ -289,33 +290,30 @@ class FirstSyncRead:
             extra_fields=self.stream_slice.extra_fields,
         )
         below: Optional[int] = None
-        took_over = False
         while not self.cancelled.is_set():
+            self._priority()
             response = self.retriever.requester.send_request(
                 stream_state={},
                 stream_slice=descending,
                 next_page_token={"next_page_token": below} if below is not None else None,
                 log_formatter=None,
             )
-            self.search_calls += 1
+            self.calls["search"] += 1
             body = parse_body(response)
             ids = _ids(body, response)
+            if self.total is None and isinstance(body.get("total"), int):
+                self.total = body["total"]
             taken, finished = meeting.take_search(ids)
             keep = set(taken)
             body["results"] = [r for r, i in zip(body["results"], ids) if i in keep]
             below = ids[-1] if ids else below
             last = finished or not ids or _next_after(body) is None
-            if last and meeting.wait_for_list(self.cancelled) == IdMeeting.HANDED_OVER and not took_over:
-                # The list stopped early: read on below the lowest id search took, down to what the list handed on.
-                took_over, last, below = True, False, meeting.search_low
             # The extractor holds pages for association batch reads until the last one: say which one that is.
             if last:
                 body.pop("paging", None)
             else:
                 body["paging"] = {"next": {"after": str(below)}}
-            records = self._select(response)
-            self.search_records += len(records)
-            self._put(records)
+            self._put(pages, response)
             if last:
                 return
 

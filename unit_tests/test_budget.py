@@ -110,3 +110,27 @@ def test_given_one_config_when_budget_asked_twice_then_every_stream_shares_one_b
     config = {"api_base_url": "http://127.0.0.1:1", "calls_per_10_seconds": 50}
     assert budget_for(config) is budget_for(dict(config))
     assert budget_for(config) is not budget_for({**config, "calls_per_10_seconds": 60})
+
+
+def test_given_callers_waiting_for_a_full_window_then_the_higher_priority_goes_first():
+    import threading
+
+    from source_hubspot.budget import RollingWindow
+
+    window = RollingWindow("search", limit=1, interval=0.3, margin=0.0)
+    window.acquire()  # the window is full for 0.3 s
+    order = []
+
+    def caller(name: str, priority: int) -> None:
+        window.acquire(priority)
+        order.append(name)
+
+    low = threading.Thread(target=caller, args=("small object", 10))
+    low.start()
+    threading.Event().wait(0.05)  # the low-priority caller waits first (time.sleep is a no-op in these tests)
+    high = threading.Thread(target=caller, args=("large object", 1000))
+    high.start()
+    low.join(timeout=5)
+    high.join(timeout=5)
+    assert order == ["large object", "small object"]
+    assert not window.waiting

@@ -47,7 +47,8 @@ class Portal:
         ids = sorted(rng.sample(range(1, count * 20), count))
         self.records = {i: {"id": str(i), "updatedAt": AFTER_WINDOW if rng.random() < 0.05 else IN_WINDOW} for i in ids}
         self.list_order = sorted(ids, key=lambda i: rng.random()) if scrambled else ids
-        self.list_fails_at = list_fails_at  # the list page whose records fail to be processed (after the claim)
+        self.list_fails_at = list_fails_at  # the list call that fails (HubSpot refuses it)
+        self.records_fail_at: Optional[int] = None  # the list page whose records cannot be processed
         self.list_late = list_late  # seconds the list's first call waits: search takes a share first
         self.list_calls = 0
         self.search_calls = 0
@@ -63,13 +64,15 @@ class Portal:
         if not self.list_calls:
             _sleep(self.list_late)
         self.list_calls += 1
+        if self.list_fails_at is not None and self.list_calls >= self.list_fails_at:
+            raise AirbyteTracedException(message="HubSpot refused a request whose URL is too long (HTTP 414).")
         start = int((next_page_token or {}).get("next_page_token") or 0)
         page = self.list_order[start : start + 7]
         body: Dict[str, Any] = {"results": [dict(self.records[i]) for i in page]}
         if start + 7 < len(self.list_order):
             body["paging"] = {"next": {"after": str(start + 7)}}
         response = _response("GET", body)
-        response.fails = self.list_fails_at is not None and self.list_calls >= self.list_fails_at  # type: ignore[attr-defined]
+        response.fails = self.records_fail_at is not None and self.list_calls >= self.records_fail_at  # type: ignore[attr-defined]
         return response
 
     def select(self, response: requests.Response, **_: Any) -> List[Dict[str, Any]]:
@@ -131,14 +134,21 @@ def test_given_a_list_out_of_id_order_then_it_reads_to_its_end_and_nothing_is_lo
 
 
 @pytest.mark.parametrize("fails_at", [1, 2, 5, 9])
-def test_given_the_list_reader_fails_after_taking_a_page_then_search_reads_the_rest_exactly(fails_at):
+def test_given_a_list_call_fails_then_search_reads_the_rest_exactly(fails_at):
     for seed in range(4):
         portal = Portal(seed, count=150, list_fails_at=fails_at, list_late=0.01 * seed)
         assert sorted(_read(portal)) == portal.in_window()
 
 
-def test_given_the_list_fails_after_reading_out_of_order_then_the_read_fails_loudly():
+def test_given_a_list_call_fails_after_reading_out_of_order_then_the_read_fails_loudly():
     portal = Portal(3, count=150, scrambled=True, list_fails_at=4)
+    with pytest.raises(AirbyteTracedException, match="414"):
+        _read(portal)
+
+
+def test_given_a_list_page_cannot_be_processed_then_the_read_fails_loudly():
+    portal = Portal(5, count=150)
+    portal.records_fail_at = 2
     with pytest.raises(AirbyteTracedException, match="403"):
         _read(portal)
 
