@@ -6,10 +6,12 @@ from integration_tests.harness import Sandbox, configured_catalog, run_connector
 
 
 def test_given_short_lived_rotating_tokens_when_read_then_complete_and_new_refresh_token_persisted():
-    with Sandbox("--seed", "4", "--contacts", "2500", "--companies", "50", "--deals", "50", "--tickets", "50",
-                 "--custom-properties", "20", "--token-ttl", "3", "--rotate-refresh-token", "--latency-ms", "150") as sandbox:
+    # 300 ms answers: the read lasts several 3-second token lifetimes.
+    with Sandbox("--seed", "4", "--contacts", "6000", "--companies", "50", "--deals", "50", "--tickets", "50",
+                 "--custom-properties", "20", "--token-ttl", "3", "--rotate-refresh-token", "--latency-ms", "300") as sandbox:
         run = run_connector("read", sandbox.oauth_config(), configured_catalog(["contacts", "companies"]))
         assert run.returncode == 0 and not run.errors, [e["message"] for e in run.errors]
+        assert run.seconds > 9, f"the read took {run.seconds:.1f} s: too short to need a token refresh"
         ids = [r["id"] for r in run.records["contacts"]]
         assert len(ids) == len(set(ids)) and sorted(ids) == sorted(sandbox.ids("contacts"))
         assert sandbox.stats()["tokens_issued"] >= 2
