@@ -216,20 +216,31 @@ class HubspotRecordExtractor(RecordExtractor):
     def _attach_inline_associations(self, records: List[MutableMapping[str, Any]], object_type: str) -> None:
         """The id arrays of a list page, from each record's inline `associations` (one entry per id and association
         label, so ids repeat). HubSpot inlines a limited number per record and type and says so with `paging`:
-        those records' arrays are read whole with a v4 batch read, like search pages'."""
+        those records' arrays are read whole with a v4 batch read, like search pages'.
+
+        Inline lists are trusted only once they proved right: a list silently leaves out what the token may not
+        read, where a v4 batch read answers 403, and an empty array would claim "no links". So each pair's first
+        list page is read with a v4 batch read as well and the two are compared; if they disagree, that pair's list
+        pages are read with v4 batch reads for the rest of the run."""
         inline = [record.pop("associations", None) or {} for record in records]
         for to_type in self.associations:
-            if not DeniedAssociations.readable(object_type, to_type):
-                # A list leaves out what the token may not read without saying so, and an empty array would claim
-                # "no links": the type's first page is read with a v4 batch read, which answers 403 then.
-                self._attach_associations(records, object_type, [to_type])
+            if DeniedAssociations.denied(object_type, to_type):
                 continue
-            partial = []
+            listed, cut = [], []
             for record, links in zip(records, inline):
                 entry = links.get(to_type) or {}
-                record[to_type] = list(dict.fromkeys(str(a["id"]) for a in entry.get("results") or [] if a.get("id") is not None))
-                if _next_after(entry) is not None:
-                    partial.append(record)
+                listed.append(list(dict.fromkeys(str(a["id"]) for a in entry.get("results") or [] if a.get("id") is not None)))
+                cut.append(_next_after(entry) is not None)
+            trusted = DeniedAssociations.inline_trusted(object_type, to_type)
+            if trusted is not True:
+                self._attach_associations(records, object_type, [to_type])
+                if trusted is None and not DeniedAssociations.denied(object_type, to_type):
+                    agree = all(set(r[to_type]) == set(ids) for r, ids, c in zip(records, listed, cut) if not c)
+                    DeniedAssociations.judge_inline(object_type, to_type, agree)
+                continue
+            for record, ids in zip(records, listed):
+                record[to_type] = ids
+            partial = [record for record, c in zip(records, cut) if c]
             if partial:
                 path = f"{self.associations_path}/{object_type}/{to_type}/batch/read"
                 linked = read_association_ids(self.associations_requester, path, [str(r["id"]) for r in partial])
@@ -251,7 +262,6 @@ class HubspotRecordExtractor(RecordExtractor):
                     raise
                 DeniedAssociations.deny(object_type, to_type, error.message or "")
                 continue
-            DeniedAssociations.confirm(object_type, to_type)
             for record in records:
                 record[to_type] = linked.get(str(record["id"]), [])
 
@@ -267,21 +277,28 @@ class DeniedAssociations:
 
     _lock: ClassVar[threading.Lock] = threading.Lock()
     _denied: ClassVar[Dict[Tuple[str, str], str]] = {}
-    _confirmed: ClassVar[set] = set()
+    _inline: ClassVar[Dict[Tuple[str, str], bool]] = {}
 
     @classmethod
     def denied(cls, from_type: str, to_type: str) -> bool:
         return (from_type, to_type) in cls._denied
 
     @classmethod
-    def readable(cls, from_type: str, to_type: str) -> bool:
-        """A v4 batch read of this pair answered this run (so a list's inline arrays of it can be trusted)."""
-        return (from_type, to_type) in cls._confirmed
+    def inline_trusted(cls, from_type: str, to_type: str) -> Optional[bool]:
+        """Whether a list's inline ids of this pair matched a v4 batch read this run; None before the comparison."""
+        return cls._inline.get((from_type, to_type))
 
     @classmethod
-    def confirm(cls, from_type: str, to_type: str) -> None:
+    def judge_inline(cls, from_type: str, to_type: str, agree: bool) -> None:
         with cls._lock:
-            cls._confirmed.add((from_type, to_type))
+            if (from_type, to_type) in cls._inline:
+                return
+            cls._inline[(from_type, to_type)] = agree
+        if not agree:
+            logger.warning(
+                f"HubSpot's list gave {from_type} records other '{to_type}' association ids than its v4 associations "
+                "API: for this run they are read with v4 batch reads (exact, one more call per list page)."
+            )
 
     @classmethod
     def deny(cls, from_type: str, to_type: str, reason: str) -> None:
@@ -296,7 +313,7 @@ class DeniedAssociations:
     def clear(cls) -> None:
         with cls._lock:
             cls._denied.clear()
-            cls._confirmed.clear()
+            cls._inline.clear()
 
 
 def _searched_object_type(response: requests.Response) -> str:

@@ -53,7 +53,7 @@ logger = logging.getLogger("airbyte")
 # is too long; longer lists than this are read by search alone.
 LIST_URL_MAX = 7_000
 LIST_PAGE_SIZE = 100
-_QUEUE_PAGES = 8
+_QUEUE_PAGES = 3  # pages parsed ahead of the records built from them, per reader (memory: wide pages are large)
 _POLL_SECONDS = 0.5
 
 
@@ -65,6 +65,7 @@ class IdMeeting:
         self.list_high: Optional[int] = None  # every id the list took is at or below this
         self.search_low: Optional[int] = None  # every id search took is at or above this
         self.list_ordered = True
+        self.search_trusted = True
         self._list_seen: Optional[int] = None
         self.taken = 0  # ids taken by either reader
 
@@ -99,15 +100,15 @@ class IdMeeting:
         with self._lock:
             low = self.search_low
             if any(b >= a for a, b in zip(ids, ids[1:])) or (low is not None and ids and ids[0] >= low):
-                raise AirbyteTracedException(
-                    message=(
-                        "HubSpot's search returned ids out of the order asked for (hs_object_id descending, below "
-                        "the last id read), so its pages cannot be trusted. Retry the sync; if it persists, set "
-                        "first_sync_list_reads to false and report it."
-                    ),
-                    failure_type=FailureType.transient_error,
-                )
-            if not self.list_ordered:
+                # Not the order asked for (hs_object_id descending, below the last id read): this page is not taken
+                # and search stops; what it took before stays a contiguous range, and the list reads up to it.
+                if self.search_trusted:
+                    logger.warning(
+                        "HubSpot's search returned ids out of the order asked for (hs_object_id descending): search "
+                        "stops where it is and the list reads the rest (slower, still exact)."
+                    )
+                self.search_trusted = False
+            if not self.list_ordered or not self.search_trusted:
                 return [], True
             high = self.list_high
             taken = [i for i in ids if high is None or i > high]

@@ -153,13 +153,29 @@ def test_given_a_list_page_cannot_be_processed_then_the_read_fails_loudly():
         _read(portal)
 
 
-def test_given_search_returns_ids_out_of_the_order_asked_then_the_meeting_refuses_the_page():
+def test_given_search_returns_ids_out_of_the_order_asked_then_search_stops_and_the_list_reads_up_to_its_range():
     meeting = IdMeeting()
-    meeting.take_search([50, 40])
-    with pytest.raises(AirbyteTracedException, match="out of the order"):
-        meeting.take_search([45, 30])
-    with pytest.raises(AirbyteTracedException, match="out of the order"):
-        meeting.take_search([10, 20])
+    assert meeting.take_search([50, 40]) == ([50, 40], False)
+    assert meeting.take_search([45, 30]) == ([], True)  # 45 is not below 40: the keyset was not honoured
+    assert meeting.take_search([20, 10]) == ([], True)  # and search stays stopped
+    assert meeting.take_list([1, 2, 39]) == ([1, 2, 39], False)
+    assert meeting.take_list([40, 41]) == ([], True)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_given_a_search_that_ignores_the_descending_sort_then_the_list_reads_everything_once(seed):
+    portal = Portal(seed, count=150)
+    search_page = portal.search_page
+
+    def ascending(stream_slice: Any, next_page_token: Optional[Mapping[str, Any]], **kwargs: Any) -> requests.Response:
+        response = search_page(stream_slice, next_page_token, **kwargs)
+        body = json.loads(response.content)
+        body["results"].sort(key=lambda r: int(r["id"]))
+        response._content = json.dumps(body).encode()
+        return response
+
+    portal.search_page = ascending  # type: ignore[method-assign]
+    assert sorted(_read(portal)) == portal.in_window()
 
 
 def test_meeting_gives_each_id_to_one_reader():
@@ -168,3 +184,56 @@ def test_meeting_gives_each_id_to_one_reader():
     assert meeting.take_search([9, 8, 7]) == ([9, 8, 7], False)
     assert meeting.take_list([4, 7, 8]) == ([4], True)  # 7 and 8 are search's
     assert meeting.take_search([6, 4]) == ([6], True)  # 4 is the list's
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# A list page's inline association ids are trusted only once a v4 batch read of the same page agreed with them.
+# ------------------------------------------------------------------------------------------------------------------
+class V4:
+    """A v4 association batch-read endpoint: contact n is linked to companies n*10 and n*10+1."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def send_request(self, path: str, request_body_json: Dict[str, Any], **_: Any) -> requests.Response:
+        self.calls += 1
+        results = [{"from": {"id": i["id"]}, "to": [{"toObjectId": int(i["id"]) * 10}, {"toObjectId": int(i["id"]) * 10 + 1}]}
+                   for i in request_body_json["inputs"]]
+        return _response("POST", {"results": results})
+
+
+def _list_page(first: int, inline: Any) -> requests.Response:
+    records = [{"id": str(n), "updatedAt": IN_WINDOW, "properties": {}, **({"associations": inline(n)} if inline else {})}
+               for n in range(first, first + 3)]
+    return _response("GET", {"results": records})
+
+
+def _extractor(v4: V4) -> Any:
+    from source_hubspot.components import DeniedAssociations, HubspotRecordExtractor
+
+    DeniedAssociations.clear()
+    return HubspotRecordExtractor(config={}, parameters={}, associations_requester=v4, object_type="contacts",
+                                  associations=["companies"])
+
+
+def _ids_of(n: int) -> Dict[str, Any]:
+    return {"companies": {"results": [{"id": str(n * 10), "type": "contact_to_company"},
+                                      {"id": str(n * 10), "type": "contact_to_company_unlabeled"},
+                                      {"id": str(n * 10 + 1), "type": "contact_to_company_unlabeled"}]}}
+
+
+def test_given_inline_ids_that_match_the_v4_read_then_later_list_pages_use_them_without_calls():
+    v4 = V4()
+    extractor = _extractor(v4)
+    first = list(extractor.extract_records(_list_page(1, _ids_of)))
+    later = list(extractor.extract_records(_list_page(4, _ids_of)))
+    assert [r["companies"] for r in first + later] == [[str(n * 10), str(n * 10 + 1)] for n in range(1, 7)]
+    assert v4.calls == 1 and all("associations" not in r for r in first + later)
+
+
+def test_given_a_list_that_leaves_associations_out_then_every_list_page_is_read_with_v4(caplog):
+    v4 = V4()
+    extractor = _extractor(v4)
+    pages = [list(extractor.extract_records(_list_page(first, None))) for first in (1, 4, 7)]
+    assert [r["companies"] for page in pages for r in page] == [[str(n * 10), str(n * 10 + 1)] for n in range(1, 10)]
+    assert v4.calls == 3
