@@ -54,7 +54,7 @@ class RollingWindow:
 
     def acquire(self, priority: int = 0) -> int:
         """Blocks until a call may leave, callers of a higher priority first; returns how many calls the window
-        holds with this one."""
+        holds with this one. Calls leave at least (interval + margin) / limit apart."""
         with self.lock:
             self.waiting[priority] += 1
         try:
@@ -64,8 +64,13 @@ class RollingWindow:
                     self._expire(now)
                     wait = self.blocked_until - now
                     if wait <= 0:
+                        # Slots are handed out evenly spaced, not in bursts: whoever waits with the highest
+                        # priority when the next one is due gets it.
+                        due = (self.sent[-1] + (self.interval + self.margin) / self.limit - now) if self.sent else 0.0
                         if len(self.sent) >= self.limit:
                             wait = self.sent[0] + self.interval + self.margin - now
+                        elif due > 0:
+                            wait = due
                         elif priority >= max(self.waiting):
                             self.sent.append(now)
                             return len(self.sent)

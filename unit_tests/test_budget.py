@@ -134,3 +134,17 @@ def test_given_callers_waiting_for_a_full_window_then_the_higher_priority_goes_f
     high.join(timeout=5)
     assert order == ["large object", "small object"]
     assert not window.waiting
+
+
+def test_given_a_window_with_room_then_calls_leave_evenly_spaced_not_in_a_burst():
+    from source_hubspot.budget import RollingWindow
+
+    window = RollingWindow("search", limit=5, interval=0.5, margin=0.0)
+    started = time.monotonic()
+    moments = []
+    for _ in range(5):
+        window.acquire()
+        moments.append(time.monotonic() - started)
+    gaps = [b - a for a, b in zip(moments, moments[1:])]
+    assert all(gap >= 0.09 for gap in gaps), gaps  # 0.5 s / 5 calls
+    assert moments[-1] < 0.5
