@@ -95,3 +95,29 @@ def test_given_records_changed_during_the_first_sync_then_the_next_sync_has_them
         assert changed <= set(_by_id(second, "contacts"))
         # An incremental sync reads by search alone, window by window.
         assert "first sync of contacts" not in _logs(second)
+
+
+def test_given_records_changed_while_a_full_refresh_runs_then_every_record_is_in_it():
+    """A full refresh replaces the destination's table: records changed during the read must not drop out of it."""
+    import json
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from integration_tests.harness import source_command
+
+    with Sandbox(*PORTAL, "--latency-ms", "120") as sandbox:
+        work = Path(tempfile.mkdtemp())
+        (work / "config.json").write_text(json.dumps(sandbox.private_app_config()))
+        (work / "catalog.json").write_text(json.dumps(configured_catalog(["contacts"])))
+        proc = subprocess.Popen([*source_command(), "read", "--config", str(work / "config.json"), "--catalog",
+                                 str(work / "catalog.json")], stdout=subprocess.PIPE, text=True)
+        ids, changed = [], set()
+        for line in proc.stdout:
+            if line.startswith('{"type":"RECORD"'):
+                ids.append(json.loads(line)["record"]["data"]["id"])
+                if len(ids) == 100:  # the read is under way: change records it has not reached yet, and some it has
+                    changed = set(sandbox.mutate(type="contacts", update=300)["updated"])
+        assert proc.wait(timeout=120) == 0
+        assert changed and len(ids) == len(set(ids))
+        assert set(ids) == set(sandbox.ids("contacts")), f"{len(set(sandbox.ids('contacts')) - set(ids))} records missing"

@@ -569,6 +569,8 @@ def keyset_window_filters(
     else:
         filters = [{"propertyName": "hs_object_id", "operator": "GT", "value": str(after_id or 0)}]
     for bound, operator in (("start_time", "GTE"), ("end_time", "LTE")):
+        if bound == "end_time" and stream_slice and stream_slice.get(OPEN_END):
+            continue
         if stream_slice and stream_slice.get(bound):
             filters.append({"propertyName": modified_property, "operator": operator, "value": str(epoch_millis(stream_slice[bound]))})
     return filters
@@ -669,8 +671,10 @@ class HubspotListRequester(HttpRequester):
         return params
 
 
-# A search slice with this key set pages ids from the highest down (a first sync's search reader, first_sync.py).
+# A search slice with this key set pages ids from the highest down (a first sync's search reader, first_sync.py);
+# with OPEN_END too, its window has no end (a full refresh's first-sync read).
 DESCENDING_IDS = "hubspot_descending_ids"
+OPEN_END = "hubspot_open_end"
 EARLIEST_PROBE = "earliest_modification_probe"
 EARLIEST_PROBE_BEFORE = "earliest_modification_probe_before"
 _DAY_MS = 86_400_000

@@ -39,6 +39,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_hubspot.budget import set_priority
 from source_hubspot.components import (
     DESCENDING_IDS,
+    OPEN_END,
     _next_after,
     _path_of,
     _record_millis,
@@ -157,7 +158,11 @@ class FirstSyncRead:
         self.stream_slice = stream_slice
         self.object_type = stream_slice.get("object_type") or getattr(retriever.requester, "object_type", "")
         self.meeting = IdMeeting()
-        self.window = _window(stream_slice)
+        # A full refresh replaces the destination's table: a record changed while the sync runs must still be in
+        # it, so its window has no end (an incremental first sync leaves such a record to the next sync, and its
+        # state never passes the window's end).
+        self.full_refresh = bool(getattr(retriever, "full_refresh", False))
+        self.window = (_window(stream_slice)[0], 2**63) if self.full_refresh else _window(stream_slice)
         self.out: "queue.Queue[Any]" = queue.Queue(maxsize=_QUEUE_PAGES)
         self.cancelled = threading.Event()
         self.calls = {"list": 0, "search": 0}
@@ -286,7 +291,7 @@ class FirstSyncRead:
     def _search_pages(self, pages: "queue.Queue[Any]") -> None:
         meeting = self.meeting
         descending = StreamSlice(
-            partition={**self.stream_slice.partition, DESCENDING_IDS: True},
+            partition={**self.stream_slice.partition, DESCENDING_IDS: True, **({OPEN_END: True} if self.full_refresh else {})},
             cursor_slice=self.stream_slice.cursor_slice,
             extra_fields=self.stream_slice.extra_fields,
         )
@@ -332,6 +337,7 @@ class FirstSyncRetriever(SimpleRetriever):
     is on its first sync and its record extractor has a list requester."""
 
     list_requester: Optional[HttpRequester]
+    full_refresh: bool = False
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
         if stream_slice is None or not self._list_fits(stream_slice):
@@ -367,16 +373,23 @@ def use_first_sync_reads(retriever: Any, model: SimpleRetrieverModel) -> Any:
         return retriever
     retriever.__class__ = FirstSyncRetriever
     retriever.list_requester = list_requester
+    retriever.full_refresh = bool((model.parameters or {}).get("full_refresh"))
     return retriever
 
 
-def first_sync_parameters(manifest: Dict[str, Any], first_sync_streams: Iterable[str]) -> None:
-    """Marks these object streams' definitions `first_sync` (one window, read by list and search at once)."""
-    wanted = set(first_sync_streams)
+def first_sync_parameters(
+    manifest: Dict[str, Any], first_sync_streams: Iterable[str], full_refresh_streams: Iterable[str] = ()
+) -> None:
+    """Marks these object streams' definitions `first_sync` (one window, read by list and search at once), and the
+    full-refresh ones `full_refresh` too (their window has no end: see FirstSyncRead)."""
+    wanted, full = set(first_sync_streams), set(full_refresh_streams)
     for definition in (manifest.get("definitions") or {}).values():
         if (
             isinstance(definition, dict)
             and definition.get("name") in wanted
             and definition.get("$ref") == "#/definitions/crm_object_stream"
         ):
-            definition.setdefault("$parameters", {})["first_sync"] = True
+            parameters = definition.setdefault("$parameters", {})
+            parameters["first_sync"] = True
+            if definition["name"] in full:
+                parameters["full_refresh"] = True

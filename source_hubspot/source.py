@@ -80,7 +80,8 @@ class SourceHubspot(ConcurrentDeclarativeSource):
             # about a second of CPU at start-up.
             manifest["streams"] = only_streams(manifest, {c.stream.name for c in catalog.streams} | {"contacts"})
             if (config or {}).get("first_sync_list_reads", True) is not False:
-                first_sync_parameters(manifest, first_syncs(catalog, state))
+                full_refresh = [c.stream.name for c in catalog.streams if c.sync_mode == SyncMode.full_refresh]
+                first_sync_parameters(manifest, first_syncs(catalog, state), full_refresh)
         super().__init__(
             catalog=catalog,
             config=config,
