@@ -5,6 +5,7 @@ portal: the two ways must emit the same records, with the same values, each once
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List
 
 from integration_tests.harness import Run, Sandbox, configured_catalog, run_connector
@@ -121,3 +122,21 @@ def test_given_records_changed_while_a_full_refresh_runs_then_every_record_is_in
         assert proc.wait(timeout=120) == 0
         assert changed and len(ids) == len(set(ids))
         assert set(ids) == set(sandbox.ids("contacts")), f"{len(set(sandbox.ids('contacts')) - set(ids))} records missing"
+
+
+def test_given_too_many_properties_for_a_list_url_then_the_list_reads_ids_and_batch_reads_the_rest():
+    # 600 custom properties make a list URL of about 10,000 characters: over the connector's 7,000.
+    with Sandbox("--seed", "32", "--contacts", "900", "--companies", "60", "--deals", "60", "--tickets", "30",
+                 "--custom-properties", "600", "--inline-assoc-limit", "5") as sandbox:
+        sandbox.reset_stats()
+        both = _read(sandbox, ["contacts"])
+        requests_made = sandbox.stats()["requests"]
+        search_only = _read(sandbox, ["contacts"], first_sync_list_reads=False)
+        _same_records(sandbox, both, search_only, ["contacts"])
+        assert sorted(_by_id(both, "contacts")) == sorted(sandbox.ids("contacts"))
+        lists, batch_reads = requests_made.get("GET /crm/v3/objects/contacts", 0), requests_made.get("POST /crm/v3/objects/contacts/batch/read", 0)
+        assert 1 <= batch_reads <= lists, requests_made  # one per list page with records to complete
+        said = _logs(both)
+        assert "its list pages carry ids and associations" in said
+        by_list = re.search(r"contacts read: (\d+) records by list", said)
+        assert by_list and int(by_list.group(1)) > 0, said

@@ -645,6 +645,7 @@ class HubspotListRequester(HttpRequester):
     properties_requester: Optional[HttpRequester] = None
     object_type: str = ""
     associations: List[str] = field(default_factory=list)
+    modified_property: str = "hs_lastmodifieddate"
     page_size: int = 100
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -652,6 +653,7 @@ class HubspotListRequester(HttpRequester):
         parameters = parameters or {}
         self.object_type = self.object_type or parameters.get("object_type", "")
         self.associations = list(self.associations or parameters.get("associations") or [])
+        self.modified_property = parameters.get("modified_property") or self.modified_property
 
     def get_request_params(  # type: ignore[override]
         self,
@@ -661,7 +663,10 @@ class HubspotListRequester(HttpRequester):
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> MutableMapping[str, Any]:
         object_type = (stream_slice or {}).get("object_type") or self.object_type
-        properties = [prop["name"] for prop in PropertyDefinitions.get(self.properties_requester, object_type)]
+        if (stream_slice or {}).get(IDS_ONLY):
+            properties = [self.modified_property]
+        else:
+            properties = [prop["name"] for prop in PropertyDefinitions.get(self.properties_requester, object_type)]
         params: Dict[str, Any] = {"limit": str(self.page_size), "properties": ",".join(properties)}
         if self.associations:
             params["associations"] = ",".join(self.associations)
@@ -675,6 +680,8 @@ class HubspotListRequester(HttpRequester):
 # with OPEN_END too, its window has no end (a full refresh's first-sync read).
 DESCENDING_IDS = "hubspot_descending_ids"
 OPEN_END = "hubspot_open_end"
+# A list slice with this key set asks for no properties but the modification date (first_sync.py: wide objects).
+IDS_ONLY = "hubspot_ids_only"
 EARLIEST_PROBE = "earliest_modification_probe"
 EARLIEST_PROBE_BEFORE = "earliest_modification_probe_before"
 _DAY_MS = 86_400_000

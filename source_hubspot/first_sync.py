@@ -39,6 +39,8 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_hubspot.budget import set_priority
 from source_hubspot.components import (
     DESCENDING_IDS,
+    IDS_ONLY,
+    PropertyDefinitions,
     OPEN_END,
     _next_after,
     _path_of,
@@ -152,8 +154,11 @@ class FirstSyncRead:
     (so its next request leaves as soon as the page is parsed), one turns the taken records into output (casting,
     association reads). The partition's own thread yields what they hand on."""
 
-    def __init__(self, retriever: "FirstSyncRetriever", records_schema: Mapping[str, Any], stream_slice: StreamSlice) -> None:
+    def __init__(
+        self, retriever: "FirstSyncRetriever", records_schema: Mapping[str, Any], stream_slice: StreamSlice, ids_only: bool = False
+    ) -> None:
         self.retriever = retriever
+        self.ids_only = ids_only  # list pages without properties: a batch read per page fetches them
         self.records_schema = records_schema
         self.stream_slice = stream_slice
         self.object_type = stream_slice.get("object_type") or getattr(retriever.requester, "object_type", "")
@@ -162,6 +167,11 @@ class FirstSyncRead:
         # it, so its window has no end (an incremental first sync leaves such a record to the next sync, and its
         # state never passes the window's end).
         self.full_refresh = bool(getattr(retriever, "full_refresh", False))
+        self.list_slice = (
+            StreamSlice(partition={**stream_slice.partition, IDS_ONLY: True}, cursor_slice=stream_slice.cursor_slice,
+                        extra_fields=stream_slice.extra_fields)
+            if ids_only else stream_slice
+        )
         self.window = (_window(stream_slice)[0], 2**63) if self.full_refresh else _window(stream_slice)
         self.out: "queue.Queue[Any]" = queue.Queue(maxsize=_QUEUE_PAGES)
         self.cancelled = threading.Event()
@@ -228,6 +238,8 @@ class FirstSyncRead:
                 return
             try:
                 self._priority()
+                if kind == "list" and self.ids_only:
+                    self._read_properties(item)
                 records = self._select(item)
             except BaseException as error:
                 self._put(self.out, error)
@@ -254,6 +266,35 @@ class FirstSyncRead:
             )
         )
 
+    def _read_properties(self, response: requests.Response) -> None:
+        """Completes an ids-only list page: one `batch/read` (100 ids, every property in its body) replaces each
+        record with HubSpot's current one, keeping the list's inline associations. A record gone since the list
+        page is dropped, and so is one changed after the window's end (the next sync reads it)."""
+        body = parse_body(response)
+        listed = body.get("results") or []
+        if not listed:
+            return
+        requester = self.retriever.list_requester
+        path = requester.get_path(stream_state={}, stream_slice=self.stream_slice, next_page_token=None).rstrip("/")  # type: ignore[union-attr]
+        names = [p["name"] for p in PropertyDefinitions.get(requester.properties_requester, self.object_type)]  # type: ignore[union-attr]
+        answer = self.retriever.record_selector.extractor.associations_requester.send_request(
+            path=f"{path}/batch/read",
+            request_body_json={"inputs": [{"id": str(r["id"])} for r in listed], "properties": names},
+            log_formatter=None,
+        )
+        self.calls["list"] += 1
+        current = {str(r.get("id")): r for r in (parse_body(answer).get("results") or []) if isinstance(r, dict)}
+        completed = []
+        for record in listed:
+            full = current.get(str(record["id"]))
+            if full is None or not self._in_window(full):
+                continue
+            full = dict(full)
+            if "associations" in record:
+                full["associations"] = record["associations"]
+            completed.append(full)
+        body["results"] = completed
+
     def _in_window(self, record: Mapping[str, Any]) -> bool:
         changed = _record_millis(record)
         return changed is None or self.window[0] <= changed <= self.window[1]
@@ -266,7 +307,7 @@ class FirstSyncRead:
                 self._priority()
                 response = self.retriever.list_requester.send_request(
                     stream_state={},
-                    stream_slice=self.stream_slice,
+                    stream_slice=self.list_slice,
                     next_page_token={"next_page_token": after} if after else None,
                     log_formatter=None,
                 )
@@ -340,26 +381,26 @@ class FirstSyncRetriever(SimpleRetriever):
     full_refresh: bool = False
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
-        if stream_slice is None or not self._list_fits(stream_slice):
+        if stream_slice is None or self.list_requester is None:
             yield from super().read_records(records_schema, stream_slice)
             return
-        yield from FirstSyncRead(self, records_schema, stream_slice).records()
+        yield from FirstSyncRead(self, records_schema, stream_slice, ids_only=not self._list_fits(stream_slice)).records()
 
     def _list_fits(self, stream_slice: StreamSlice) -> bool:
+        """Whether every property name fits in the list URL; if not, the list reads ids and batch/read the rest."""
         requester = self.list_requester
-        if requester is None:
-            return False
-        url = requester.get_url_base().rstrip("/") + "/" + requester.get_path(
+        url = requester.get_url_base().rstrip("/") + "/" + requester.get_path(  # type: ignore[union-attr]
             stream_state={}, stream_slice=stream_slice, next_page_token=None
         ).lstrip("/")
-        params = requester.get_request_params(stream_state={}, stream_slice=stream_slice, next_page_token={"next_page_token": "0" * 12})
+        params = requester.get_request_params(stream_state={}, stream_slice=stream_slice, next_page_token={"next_page_token": "0" * 12})  # type: ignore[union-attr]
         length = len(requests.Request("GET", url, params=params).prepare().url or "")
         if length <= LIST_URL_MAX:
             return True
         object_type = stream_slice.get("object_type") or getattr(self.requester, "object_type", "")
         logger.info(
             f"{self.name}: {object_type} has too many properties for a list URL ({length} characters, more than "
-            f"{LIST_URL_MAX}): its first sync is read by search alone."
+            f"{LIST_URL_MAX}): its list pages carry ids and associations, and a batch read of 100 fetches their "
+            "properties."
         )
         return False
 
