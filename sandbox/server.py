@@ -531,22 +531,9 @@ class SandboxApp:
             ids = ostore.archived_ids if archived else ostore.ids
             recs = ostore.recs
             if self.cfg.list_order == "scrambled":
-                return self._list_scrambled(otype, q, path, limit, start, archived, names, with_history, assoc_types)
-            i = bisect.bisect_left(ids, start)
-            n = len(ids)
-            page = []
-            while i < n and len(page) < limit:
-                rec = recs[ids[i]]
-                i += 1
-                if rec.archived == archived:
-                    page.append(rec)
-            next_id = None
-            while i < n:
-                rec = recs[ids[i]]
-                if rec.archived == archived:
-                    next_id = rec.id
-                    break
-                i += 1
+                page, next_id = self._scrambled_page(ostore, archived, start, limit)
+            else:
+                page, next_id = self._id_ordered_page(ids, recs, archived, start, limit)
             results = []
             for rec in page:
                 d = self._with_history(otype, rec, store.record_json(otype, rec, names), with_history)
@@ -563,27 +550,31 @@ class SandboxApp:
             out["paging"] = {"next": {"after": cur, "link": f"{self.base_url}{path}?{urlencode(params)}"}}
         return Response(200, dumps(out))
 
-    def _list_scrambled(self, otype, q, path, limit, start, archived, names, with_history, assoc_types):
-        """A list page in a fixed order that is not by id; the cursor is a position in that order."""
-        store = self.store
-        ostore = store.objects[otype]
+    @staticmethod
+    def _id_ordered_page(ids, recs, archived, start, limit):
+        """HubSpot's order: by id from `start` (the cursor is the next id)."""
+        i = bisect.bisect_left(ids, start)
+        n = len(ids)
+        page = []
+        while i < n and len(page) < limit:
+            rec = recs[ids[i]]
+            i += 1
+            if rec.archived == archived:
+                page.append(rec)
+        while i < n:
+            rec = recs[ids[i]]
+            if rec.archived == archived:
+                return page, rec.id
+            i += 1
+        return page, None
+
+    @staticmethod
+    def _scrambled_page(ostore, archived, start, limit):
+        """A fixed order that is not by id (`list_order: scrambled`); the cursor is a position in that order."""
         order = sorted((rid for rid in (ostore.archived_ids if archived else ostore.ids)
                         if ostore.recs[rid].archived == archived), key=lambda rid: D.mix64(rid))
-        page = order[start:start + limit]
-        results = []
-        for rid in page:
-            rec = ostore.recs[rid]
-            d = self._with_history(otype, rec, store.record_json(otype, rec, names), with_history)
-            if assoc_types:
-                a = self._inline_assocs(otype, rec, assoc_types)
-                if a:
-                    d["associations"] = a
-            results.append(d)
-        out = {"results": results}
-        if start + limit < len(order):
-            cur = encode_cursor(start + limit)
-            out["paging"] = {"next": {"after": cur, "link": f"{self.base_url}{path}?after={cur}"}}
-        return Response(200, dumps(out))
+        page = [ostore.recs[rid] for rid in order[start:start + limit]]
+        return page, (start + limit if start + limit < len(order) else None)
 
     def _rec_by_id(self, otype, sid, archived=False):
         try:

@@ -156,25 +156,7 @@ class HubspotRecordExtractor(RecordExtractor):
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         body = parse_body(response)
-        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-            raise AirbyteTracedException(
-                message=(
-                    f"HubSpot answered {response.request.method} {_path_of(response)} with a body that has no "
-                    f"'results' list (HTTP {response.status_code}). This is a HubSpot-side fault; retry the sync."
-                ),
-                internal_message=f"unexpected body: {response.text[:300]!r}",
-                failure_type=FailureType.transient_error,
-            )
-        records: List[MutableMapping[str, Any]] = body["results"]
-        for record in records:
-            if "id" not in record:
-                raise AirbyteTracedException(
-                    message=(
-                        f"HubSpot returned a {self.object_type} record without an 'id' from {_path_of(response)}; "
-                        "the page cannot be trusted. Retry the sync; if it persists, report it to HubSpot support."
-                    ),
-                    failure_type=FailureType.transient_error,
-                )
+        records = page_results(response, self.object_type)
         if response.request is not None and response.request.method == "GET":
             # A list page: its associations came inline, and a list has no windows to hold pages for.
             self._attach_inline_associations(records, self.object_type or _listed_object_type(response))
@@ -264,6 +246,31 @@ class HubspotRecordExtractor(RecordExtractor):
                 continue
             for record in records:
                 record[to_type] = linked.get(str(record["id"]), [])
+
+
+def page_results(response: requests.Response, object_type: str = "") -> List[MutableMapping[str, Any]]:
+    """A list or search page's `results`, each record with an `id`; anything else is a HubSpot-side fault."""
+    body = parse_body(response)
+    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+        raise AirbyteTracedException(
+            message=(
+                f"HubSpot answered {response.request.method} {_path_of(response)} with a body that has no "
+                f"'results' list (HTTP {response.status_code}). This is a HubSpot-side fault; retry the sync."
+            ),
+            internal_message=f"unexpected body: {response.text[:300]!r}",
+            failure_type=FailureType.transient_error,
+        )
+    records: List[MutableMapping[str, Any]] = body["results"]
+    for record in records:
+        if "id" not in record:
+            raise AirbyteTracedException(
+                message=(
+                    f"HubSpot returned a {object_type} record without an 'id' from {_path_of(response)}; "
+                    "the page cannot be trusted. Retry the sync; if it persists, report it to HubSpot support."
+                ),
+                failure_type=FailureType.transient_error,
+            )
+    return records
 
 
 def is_missing_scope(error: AirbyteTracedException) -> bool:

@@ -46,6 +46,7 @@ from source_hubspot.components import (
     _path_of,
     _record_millis,
     epoch_millis,
+    page_results,
     parse_body,
 )
 from source_hubspot.progress import ApiCalls
@@ -121,23 +122,15 @@ class IdMeeting:
             return taken, len(taken) < len(ids)
 
 
-def _ids(body: Any, response: requests.Response) -> List[int]:
-    results = body.get("results") if isinstance(body, dict) else None
-    if not isinstance(results, list):
-        raise AirbyteTracedException(
-            message=(
-                f"HubSpot answered {response.request.method} {_path_of(response)} with a body that has no 'results' "
-                f"list (HTTP {response.status_code}). This is a HubSpot-side fault; retry the sync."
-            ),
-            failure_type=FailureType.transient_error,
-        )
+def _ids(response: requests.Response, object_type: str) -> List[int]:
+    """The ids of a page (checked as the extractor checks them), as numbers: the readers compare them."""
     try:
-        return [int(record["id"]) for record in results]
-    except (KeyError, TypeError, ValueError):
+        return [int(record["id"]) for record in page_results(response, object_type)]
+    except (TypeError, ValueError):
         raise AirbyteTracedException(
             message=(
-                f"HubSpot returned a record without a numeric 'id' from {_path_of(response)}; the page cannot be "
-                "trusted. Retry the sync; if it persists, report it to HubSpot support."
+                f"HubSpot returned a {object_type} record whose 'id' is not a number from {_path_of(response)}; the "
+                "page cannot be trusted. Retry the sync; if it persists, report it to HubSpot support."
             ),
             failure_type=FailureType.transient_error,
         )
@@ -313,7 +306,7 @@ class FirstSyncRead:
                 )
                 self.calls["list"] += 1
                 body = parse_body(response)
-                ids = _ids(body, response)
+                ids = _ids(response, self.object_type)
                 taken, finished = meeting.take_list(ids)
                 keep = set(taken)
                 body["results"] = [r for r, i in zip(body["results"], ids) if i in keep and self._in_window(r)]
@@ -347,7 +340,7 @@ class FirstSyncRead:
             )
             self.calls["search"] += 1
             body = parse_body(response)
-            ids = _ids(body, response)
+            ids = _ids(response, self.object_type)
             if self.total is None and isinstance(body.get("total"), int):
                 self.total = body["total"]
             taken, finished = meeting.take_search(ids)

@@ -28,6 +28,7 @@ from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
 from source_hubspot.analyst import ScopeProbes
 from source_hubspot.budget import budget_for
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import SimpleRetriever as SimpleRetrieverModel
 
 from source_hubspot.components import is_missing_scope
@@ -37,15 +38,12 @@ from source_hubspot.progress import ApiCalls, SkippedStreams
 
 def first_syncs(catalog: ConfiguredAirbyteCatalog, state: Optional[List[AirbyteStateMessage]]) -> List[str]:
     """The configured streams on their first sync: no saved state, or configured for full refresh."""
-    with_state = set()
-    for message in state or []:
-        stream = getattr(message, "stream", None)
-        if stream is not None and stream.stream_state is not None and stream.stream_state.__dict__:
-            with_state.add(stream.stream_descriptor.name)
+    saved = ConnectorStateManager(state=state or [])
     return [
         configured.stream.name
         for configured in catalog.streams
-        if configured.sync_mode == SyncMode.full_refresh or configured.stream.name not in with_state
+        if configured.sync_mode == SyncMode.full_refresh
+        or not saved.get_stream_state(configured.stream.name, configured.stream.namespace)
     ]
 
 

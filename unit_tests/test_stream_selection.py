@@ -24,3 +24,16 @@ def test_only_streams_keeps_the_named_definitions():
     manifest = load_manifest()
     kept = only_streams(manifest, {"deals", "merges"})
     assert [entry["$ref"] for entry in kept] == ["#/definitions/deals_stream", "#/definitions/merges_stream"]
+
+
+def test_first_syncs_are_the_streams_without_saved_state_or_in_full_refresh():
+    from airbyte_cdk.models import SyncMode
+
+    from source_hubspot.source import first_syncs
+    from unit_tests.conftest import stream_state
+
+    incremental = catalog("contacts", "companies", sync_mode=SyncMode.incremental)
+    saved = stream_state("contacts", {"updatedAt": "2024-01-01T00:00:00.000000Z"})
+    assert first_syncs(incremental, saved) == ["companies"]
+    assert first_syncs(incremental, stream_state("contacts", {})) == ["contacts", "companies"]
+    assert first_syncs(catalog("contacts"), saved) == ["contacts"]  # a full refresh reads everything anyway
