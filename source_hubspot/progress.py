@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, ClassVar, Dict, Iterable, List, Optional, Tuple, Union
 
 import orjson
 import requests
@@ -29,8 +29,10 @@ UNATTRIBUTED = ""
 
 _RECORD = '{"type":"RECORD"'
 _RECORD_STREAM = '{"type":"RECORD","record":{"stream":"'
+_RECORD_STREAM_BYTES = _RECORD_STREAM.encode()
 _TRACE = '{"type":"TRACE"'
 _ARCHIVED = '"archived":true'
+_ARCHIVED_BYTES = _ARCHIVED.encode()
 _ATTEMPTED = "_hubspot_attempted"
 
 
@@ -225,6 +227,7 @@ class SyncProgress:
         self._began = clock()
         self._lock = threading.Lock()
         self._streams: Dict[str, StreamProgress] = {}
+        self._streams_by_raw_name: Dict[bytes, StreamProgress] = {}
         for name in streams:
             self._stream(name)
         self._sync_errors: List[str] = []
@@ -262,6 +265,18 @@ class SyncProgress:
                 stream.archived += 1
         elif line.startswith(_TRACE):
             self._observe_trace(line)
+
+    def observe_record(self, line: bytes) -> None:
+        """Counts one RECORD line that run.py writes as UTF-8 bytes; those lines start with `_RECORD_STREAM`."""
+        start = len(_RECORD_STREAM_BYTES)
+        raw_name = line[start : line.index(b'"', start)]
+        stream = self._streams_by_raw_name.get(raw_name)
+        if stream is None:
+            name = raw_name.decode()
+            stream = self._streams_by_raw_name[raw_name] = self._streams.get(name) or self._stream(name)
+        stream.records += 1
+        if self._archived_marker is not None and _ARCHIVED_BYTES in line and _archived(line):
+            stream.archived += 1
 
     def _observe_trace(self, line: str) -> None:
         try:
@@ -372,7 +387,7 @@ class SyncProgress:
         return lines
 
 
-def _archived(line: str) -> bool:
+def _archived(line: Union[str, bytes]) -> bool:
     """The record's own `archived` is true (the fast substring test can also match a nested key)."""
     try:
         return orjson.loads(line)["record"]["data"].get("archived") is True

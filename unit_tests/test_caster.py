@@ -54,3 +54,41 @@ def test_given_nested_values_when_cast_then_flat_columns_carry_the_same_cast_val
     # A property the schema does not know yet still gets its column, as a string.
     assert record["properties_unknown_new_property"] == "5"
     assert record["properties"]["unknown_new_property"] == "5"
+
+
+def test_given_epoch_millis_across_the_calendar_when_cast_then_each_equals_the_datetime_modules_answer():
+    # The caster formats from a cache of days; the datetime module is the independent answer.
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    rng = random.Random(5)
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    samples = [0, -1, 999, 1000, 86_399_999, 86_400_000, -86_400_001, 951_782_400_000, 253_402_300_799_999]
+    samples += [rng.randint(-62_135_596_800_000, 253_402_300_799_999) for _ in range(3000)]
+    for millis in samples:
+        moment = epoch + timedelta(milliseconds=millis)
+        record = _cast({"closedate": str(millis), "birthday": str(millis)})["properties"]
+        day = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        assert record["closedate"] == f"{day}T{moment:%H:%M:%S}.{moment.microsecond // 1000:03d}Z", millis
+        assert record["birthday"] == day, millis
+
+
+def test_given_digits_int_refuses_when_cast_as_dates_then_the_text_is_kept_and_nothing_raises():
+    # "²" and "١٢" pass str.isdigit(); they are not epoch millis.
+    record = _cast({"closedate": "²", "birthday": "١٢", "amount": "²"})["properties"]
+    assert record == {"closedate": "²", "birthday": "١٢", "amount": None}
+
+
+def test_given_numbers_when_cast_then_integers_stay_ints_and_decimals_floats():
+    values = {"0": 0, "7": 7, "123456789012345": 123456789012345, "1234567890123456": 1234567890123456,
+              "12.0": 12.0, "60191.28": 60191.28, "-0.5": -0.5, "1E3": 1000.0}
+    for text, expected in values.items():
+        cast = _cast({"amount": text})["properties"]["amount"]
+        assert cast == expected and type(cast) is type(expected), text
+    assert _cast({"amount": 5})["properties"]["amount"] == 5  # a non-string value HubSpot might send one day
+
+
+def test_given_boolean_texts_when_cast_then_known_words_become_booleans_and_the_rest_null():
+    values = {"true": True, "false": False, "TRUE": True, " yes": True, "0": False, "1": True, "No": False, "maybe": None}
+    for text, expected in values.items():
+        assert _cast({"is_vip": text})["properties"]["is_vip"] is expected, text

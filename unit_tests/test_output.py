@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, AirbyteStateMessage, Type
 
-from source_hubspot.run import _cdk_message_to_string, _message_to_string
+import io
+import sys
+
+from airbyte_cdk.logger import PRINT_BUFFER
+
+from source_hubspot.run import _cdk_message_to_string, _message_to_output, _message_to_string, _RecordBytes, _StdoutBytes
 
 
 @pytest.mark.parametrize("namespace", [None, "hubspot"])
@@ -14,12 +19,38 @@ from source_hubspot.run import _cdk_message_to_string, _message_to_string
     [
         {"id": "1", "properties": {"city": None, "amount": 12.5}, "properties_amount": 12.5, "archivedAt": None},
         {"id": "2", "companies": ["7", "8"], "nested": {"deep": [None, {"x": None}]}},
+        {"id": "3", "properties": {"city": "Zürich", "note": "data 😀 東京", "quote": 'say "hi"\n'}},
         {},
     ],
 )
 def test_given_a_record_when_serialized_then_the_line_equals_the_cdks(data, namespace):
     message = AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream="contacts", data=data, emitted_at=1700000000000, namespace=namespace))
     assert _message_to_string(message) == _cdk_message_to_string(message)
+    # The read loop of run.py takes the same line as UTF-8 bytes.
+    _RecordBytes.enabled = True
+    try:
+        assert _message_to_output(message) == _cdk_message_to_string(message).encode()
+    finally:
+        _RecordBytes.enabled = False
+    assert _message_to_output(message) == _cdk_message_to_string(message)
+
+
+def test_given_byte_lines_and_a_log_line_pending_when_flushed_then_the_log_line_comes_first(monkeypatch):
+    # A log line another thread printed before a block of records reaches stdout before that block.
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    monkeypatch.setattr(sys, "__stdout__", stdout)
+    monkeypatch.setattr(PRINT_BUFFER, "flush_interval", 3600)  # the log line stays in the CDK's print buffer
+    out = _StdoutBytes(stdout.buffer, flush_bytes=1 << 30, flush_seconds=3600)
+    out.write_line(b'{"type":"RECORD","record":{"stream":"contacts","data":{"city":"Z\xc3\xbcrich"}}}')
+    PRINT_BUFFER.write('{"type":"LOG","log":{"level":"INFO","message":"before the block"}}\n')
+    out.write_line(b'{"type":"STATE"}')
+    assert stdout.buffer.getvalue() == b"", "nothing is written before the block is flushed"
+    out.flush()
+    assert stdout.buffer.getvalue().decode().splitlines() == [
+        '{"type":"LOG","log":{"level":"INFO","message":"before the block"}}',
+        '{"type":"RECORD","record":{"stream":"contacts","data":{"city":"Zürich"}}}',
+        '{"type":"STATE"}',
+    ]
 
 
 def test_given_other_messages_when_serialized_then_the_cdk_writes_them():

@@ -122,16 +122,21 @@ def test_given_rate_limit_headers_when_progress_then_the_budget_left_is_shown_el
     ]
 
 
-def test_given_completed_failed_and_skipped_streams_when_the_read_ends_then_the_report_says_which_and_why():
+@pytest.mark.parametrize("as_bytes", [False, True], ids=["str-lines", "byte-lines"])
+def test_given_completed_failed_and_skipped_streams_when_the_read_ends_then_the_report_says_which_and_why(as_bytes):
+    # run.py hands a read's RECORD lines over as bytes (observe_record); other lines, and other callers, as str.
     clock, written = Clock(), []
     streams = ["contacts", "companies", "tickets", "gone"]
     with SyncProgress(written.extend, streams, interval=0, clock=clock) as progress:
         SkippedStreams.skip("tickets", "the token lacks the scope(s) tickets")  # as the source does as the read starts
         for stream in ("contacts", "companies"):
             progress.observe(_status(stream, "STARTED"))
-        progress.observe(_record("contacts", "1"))
-        progress.observe(_record("contacts", "2", archived=True))
-        progress.observe(_record("contacts", "3", notes="said \"archived\":true in text"))
+        for line in (_record("contacts", "1"), _record("contacts", "2", archived=True),
+                     _record("contacts", "3", notes="said \"archived\":true in text")):
+            if as_bytes:
+                progress.observe_record(line.encode())
+            else:
+                progress.observe(line)
         progress.observe(_error("companies", "HubSpot refused a request whose URL is too long (HTTP 414). Report it."))
         progress.observe(_status("companies", "INCOMPLETE"))
         progress.observe(_status("gone", "INCOMPLETE"))
