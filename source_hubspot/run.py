@@ -22,6 +22,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
+from source_hubspot.components import NULL_FREE_STREAMS
 from source_hubspot.config_check import config_problems
 from source_hubspot.progress import SyncProgress
 from source_hubspot.source import SourceHubspot
@@ -96,8 +97,12 @@ def _record_line(message: AirbyteMessage) -> Optional[bytes]:
     record = message.record
     if message.type == Type.RECORD and record is not None and record.meta is None and record.file_reference is None:
         data = record.data
-        if None in data.values():  # as the CDK's serializer does, top-level nulls are left out
-            data = {key: value for key, value in data.items() if value is not None}
+        # As the CDK's serializer does, top-level nulls are left out (the caster has left out its streams' nulls).
+        if record.stream not in NULL_FREE_STREAMS:
+            for value in data.values():
+                if value is None:
+                    data = {key: value for key, value in data.items() if value is not None}
+                    break
         payload: dict = {"stream": record.stream, "data": data, "emitted_at": record.emitted_at}
         if record.namespace is not None:
             payload["namespace"] = record.namespace

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from source_hubspot.components import HubspotRecordCaster, build_object_schema
+from source_hubspot.components import NULL_FREE_STREAMS, HubspotRecordCaster, build_object_schema
 
 
 def _schema():
@@ -92,3 +92,13 @@ def test_given_boolean_texts_when_cast_then_known_words_become_booleans_and_the_
     values = {"true": True, "false": False, "TRUE": True, " yes": True, "0": False, "1": True, "No": False, "maybe": None}
     for text, expected in values.items():
         assert _cast({"is_vip": text})["properties"]["is_vip"] is expected, text
+
+
+def test_given_top_level_nulls_when_cast_then_they_are_left_out_and_the_stream_is_known_to_be_null_free():
+    # The emitted record leaves top-level nulls out; the caster, the last step before emission, already does, so
+    # run.py need not search a wide record's hundreds of columns for them.
+    caster = HubspotRecordCaster(parameters={"name": "a_cast_stream"})
+    record = {"id": "7", "archivedAt": None, "archived": False, "companies": None, "properties": {"city": None, "amount": "3"}}
+    caster.transform(record, _schema())
+    assert record == {"id": "7", "archived": False, "properties": {"city": None, "amount": 3}, "properties_amount": 3}
+    assert "a_cast_stream" in NULL_FREE_STREAMS
