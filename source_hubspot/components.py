@@ -215,10 +215,15 @@ class HubspotRecordExtractor(RecordExtractor):
             if DeniedAssociations.denied(object_type, to_type):
                 continue
             listed, cut = [], []
-            for record, links in zip(records, inline):
-                entry = links.get(to_type) or {}
-                listed.append(list(dict.fromkeys(str(a["id"]) for a in entry.get("results") or [] if a.get("id") is not None)))
-                cut.append(_next_after(entry) is not None)
+            for links in inline:
+                entry = links.get(to_type)
+                if not entry:
+                    listed.append([])
+                    cut.append(False)
+                    continue
+                results = entry.get("results") or ()
+                listed.append(list(dict.fromkeys([str(a["id"]) for a in results if a.get("id") is not None])))
+                cut.append("paging" in entry and _next_after(entry) is not None)
             trusted = DeniedAssociations.inline_trusted(object_type, to_type)
             if trusted is not True:
                 self._attach_associations(records, object_type, [to_type])
