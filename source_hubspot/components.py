@@ -680,8 +680,8 @@ class HubspotListRequester(HttpRequester):
         stream_slice: Optional[Mapping[str, Any]] = None,
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> str:
-        """The object's path with the query written out, property names joined by plain commas (as HubSpot's own
-        examples write them). Given as params, requests would percent-encode every comma, and urllib3 would then
+        """The object's path with the query written out, property names joined by plain commas (the parameter is a
+        comma-separated list). Given as params, requests would percent-encode every comma, and urllib3 would then
         re-check a wide object's ~6,000-character query byte by byte in Python: ~3 ms of CPU a page."""
         path = self.object_path(stream_slice)
         object_type = (stream_slice or {}).get("object_type") or self.object_type
