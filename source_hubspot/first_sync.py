@@ -387,7 +387,7 @@ class FirstSyncRetriever(SimpleRetriever):
     full_refresh: bool = False
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
-        if stream_slice is not None and not isinstance(stream_slice, SliceHashedOnce):
+        if isinstance(stream_slice, StreamSlice) and not isinstance(stream_slice, SliceHashedOnce):
             stream_slice = SliceHashedOnce(stream_slice)
         if stream_slice is None or self.list_requester is None:
             yield from super().read_records(records_schema, stream_slice)

@@ -18,7 +18,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_hubspot.components import DESCENDING_IDS
-from source_hubspot.first_sync import FirstSyncRead, IdMeeting
+from source_hubspot.first_sync import FirstSyncRead, IdMeeting, SliceHashedOnce
 
 WINDOW = {"start_time": "2024-01-01T00:00:00.000000Z", "end_time": "2024-12-31T00:00:00.000000Z"}
 IN_WINDOW = "2024-06-01T00:00:00.000Z"
@@ -237,3 +237,20 @@ def test_given_a_list_that_leaves_associations_out_then_every_list_page_is_read_
     pages = [list(extractor.extract_records(_list_page(first, None))) for first in (1, 4, 7)]
     assert [r["companies"] for page in pages for r in page] == [[str(n * 10), str(n * 10 + 1)] for n in range(1, 10)]
     assert v4.calls == 3
+
+
+def test_given_a_slice_hashed_once_then_the_cdks_cursor_finds_it_under_the_partitions_own_slice(monkeypatch):
+    # The CDK's cursor keys each record's slice in a dict and looks it up again with the partition's own slice.
+    from airbyte_cdk.utils.slice_hasher import SliceHasher
+
+    original = StreamSlice(partition={"object_type": "contacts"}, cursor_slice={"start_time": "2024-01-01T00:00:00.000Z",
+                                                                               "end_time": "2024-02-01T00:00:00.000Z"})
+    hashed = SliceHashedOnce(original)
+    assert hashed == original and original == hashed and hash(hashed) == hash(original)
+    assert {hashed: 1}[original] == 1 and {original: 2}[hashed] == 2
+    calls = []
+    monkeypatch.setattr(SliceHasher, "hash", classmethod(lambda cls, *a, **k: calls.append(1) or 0))
+    for _ in range(1000):
+        hash(hashed)
+    assert calls == [], "the slice was hashed again"
+    assert dict(hashed) == dict(original) and hashed.partition == original.partition
