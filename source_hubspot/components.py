@@ -608,7 +608,29 @@ def earliest_probe_body(modified_property: str, before: Optional[int] = None) ->
 
 
 @dataclass
-class HubspotSearchRequester(SkipsOldEmptyWindows, HttpRequester):
+class ObjectPagesRequester(HttpRequester):
+    """What the search and list requesters share: the object type (from the slice, else the manifest's parameters),
+    its modification-date property, and every property name, read once per run through `properties_requester`."""
+
+    properties_requester: Optional[HttpRequester] = None
+    object_type: str = ""
+    modified_property: str = "hs_lastmodifieddate"
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        parameters = parameters or {}
+        self.object_type = self.object_type or parameters.get("object_type", "")
+        self.modified_property = parameters.get("modified_property") or self.modified_property
+
+    def object_type_of(self, stream_slice: Optional[Mapping[str, Any]]) -> str:
+        return (stream_slice or {}).get("object_type") or self.object_type
+
+    def property_names(self, stream_slice: Optional[Mapping[str, Any]]) -> List[str]:
+        return PropertyDefinitions.names(self.properties_requester, self.object_type_of(stream_slice))  # type: ignore[arg-type]
+
+
+@dataclass
+class HubspotSearchRequester(SkipsOldEmptyWindows, ObjectPagesRequester):
     """POSTs HubSpot search pages: every property in the body, one modification-date window, keyset on hs_object_id.
 
     The body needs the full property list (hundreds of names) and values derived from the window and the page
@@ -617,17 +639,11 @@ class HubspotSearchRequester(SkipsOldEmptyWindows, HttpRequester):
     so the body is built here.
     """
 
-    properties_requester: Optional[HttpRequester] = None
-    object_type: str = ""
-    modified_property: str = "hs_lastmodifieddate"
     page_size: int = 200
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
-        parameters = parameters or {}
-        self.object_type = self.object_type or parameters.get("object_type", "")
-        self.modified_property = parameters.get("modified_property") or self.modified_property
-        self.page_size = int(parameters.get("search_page_size") or self.page_size)
+        self.page_size = int((parameters or {}).get("search_page_size") or self.page_size)
 
     def get_request_body_json(  # type: ignore[override]
         self,
@@ -638,8 +654,7 @@ class HubspotSearchRequester(SkipsOldEmptyWindows, HttpRequester):
     ) -> Mapping[str, Any]:
         if (stream_slice or {}).get(EARLIEST_PROBE):
             return earliest_probe_body(self.modified_property, (stream_slice or {}).get(EARLIEST_PROBE_BEFORE))
-        object_type = (stream_slice or {}).get("object_type") or self.object_type
-        properties = [prop["name"] for prop in PropertyDefinitions.get(self.properties_requester, object_type)]
+        properties = self.property_names(stream_slice)
         descending = bool((stream_slice or {}).get(DESCENDING_IDS))
         filters = keyset_window_filters(self.modified_property, stream_slice, next_page_token, descending)
         return {
@@ -656,22 +671,16 @@ class HubspotSearchRequester(SkipsOldEmptyWindows, HttpRequester):
         return empty if empty is not None else super().send_request(*args, **kwargs)
 
 @dataclass
-class HubspotListRequester(HttpRequester):
+class HubspotListRequester(ObjectPagesRequester):
     """GETs list pages of an object type (`GET /crm/v3/objects/{type}`): 100 records, every property named in the
     URL, associations inline, HubSpot's `after` cursor. Built here for the same reason as the search body."""
 
-    properties_requester: Optional[HttpRequester] = None
-    object_type: str = ""
     associations: List[str] = field(default_factory=list)
-    modified_property: str = "hs_lastmodifieddate"
     page_size: int = 100
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
-        parameters = parameters or {}
-        self.object_type = self.object_type or parameters.get("object_type", "")
-        self.associations = list(self.associations or parameters.get("associations") or [])
-        self.modified_property = parameters.get("modified_property") or self.modified_property
+        self.associations = list(self.associations or (parameters or {}).get("associations") or [])
 
     def get_path(  # type: ignore[override]
         self,
@@ -682,33 +691,20 @@ class HubspotListRequester(HttpRequester):
     ) -> str:
         """The object's path with the query written out, property names joined by plain commas (the parameter is a
         comma-separated list). Given as params, requests would percent-encode every comma, and urllib3 would then
-        re-check a wide object's ~6,000-character query byte by byte in Python: ~3 ms of CPU a page."""
-        path = self.object_path(stream_slice)
-        object_type = (stream_slice or {}).get("object_type") or self.object_type
-        if (stream_slice or {}).get(IDS_ONLY):
-            properties = [self.modified_property]
-        else:
-            properties = [prop["name"] for prop in PropertyDefinitions.get(self.properties_requester, object_type)]
+        re-check a wide object's ~6,000-character query byte by byte in Python: ~3 ms of CPU a page. (The manifest
+        gives this requester no request parameters, so there are none to add to this query.)"""
+        properties = [self.modified_property] if (stream_slice or {}).get(IDS_ONLY) else self.property_names(stream_slice)
         query = f"limit={self.page_size}&properties={quote(','.join(properties), safe=',')}"
         if self.associations:
             query += f"&associations={quote(','.join(self.associations), safe=',')}"
         after = (next_page_token or {}).get("next_page_token")
         if after:
             query += f"&after={quote(str(after), safe='')}"
-        return f"{path}?{query}"
+        return f"{self.object_path(stream_slice)}?{query}"
 
     def object_path(self, stream_slice: Optional[Mapping[str, Any]]) -> str:
         """The object's path without a query (`crm/v3/objects/{type}`)."""
         return super().get_path(stream_state={}, stream_slice=stream_slice, next_page_token=None)  # type: ignore[arg-type]
-
-    def get_request_params(  # type: ignore[override]
-        self,
-        *,
-        stream_state: Optional[Mapping[str, Any]] = None,
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> MutableMapping[str, Any]:
-        return {}  # in the path (get_path)
 
 
 # A search slice with this key set pages ids from the highest down (a first sync's search reader, first_sync.py);
@@ -826,6 +822,11 @@ class PropertyDefinitions(ProcessMemo):
                 failure_type=FailureType.transient_error,
             )
         return [prop for prop in results if isinstance(prop, Mapping) and prop.get("name")]
+
+    @classmethod
+    def names(cls, requester: HttpRequester, object_type: str) -> List[str]:
+        """Every property name of the object type, in the properties API's order."""
+        return [prop["name"] for prop in cls.get(requester, object_type)]
 
 
 @dataclass

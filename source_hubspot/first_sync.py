@@ -40,7 +40,6 @@ from source_hubspot.budget import set_priority
 from source_hubspot.components import (
     DESCENDING_IDS,
     IDS_ONLY,
-    PropertyDefinitions,
     OPEN_END,
     _next_after,
     _path_of,
@@ -269,7 +268,7 @@ class FirstSyncRead:
             return
         requester = self.retriever.list_requester
         path = requester.object_path(self.stream_slice).rstrip("/")  # type: ignore[union-attr]
-        names = [p["name"] for p in PropertyDefinitions.get(requester.properties_requester, self.object_type)]  # type: ignore[union-attr]
+        names = requester.property_names(self.stream_slice)  # type: ignore[union-attr]
         answer = self.retriever.record_selector.extractor.associations_requester.send_request(
             path=f"{path}/batch/read",
             request_body_json={"inputs": [{"id": str(r["id"])} for r in listed], "properties": names},
@@ -378,10 +377,12 @@ class SliceHashedOnce(StreamSlice):
 
 
 class FirstSyncRetriever(SimpleRetriever):
-    """A SimpleRetriever whose first-sync windows are read by `FirstSyncRead`; every other window as before.
+    """An object stream's SimpleRetriever whose first-sync windows are read by `FirstSyncRead` (when it has a list
+    requester); every other window as before. Either way, each window's slice hashes once (`SliceHashedOnce`).
 
-    The CDK builds this stream's SimpleRetriever; `use_first_sync_reads` turns it into this class when the stream
-    is on its first sync and its record extractor has a list requester."""
+    The CDK builds this stream's SimpleRetriever; `use_first_sync_reads` turns it into this class when its record
+    extractor has a list requester (an object stream), and gives it that requester when the stream is on its first
+    sync."""
 
     list_requester: Optional[HttpRequester]
     full_refresh: bool = False
@@ -413,15 +414,17 @@ class FirstSyncRetriever(SimpleRetriever):
 
 
 def use_first_sync_reads(retriever: Any, model: SimpleRetrieverModel) -> Any:
-    """Makes a stream's SimpleRetriever a FirstSyncRetriever when its manifest parameters say `first_sync`."""
-    if type(retriever) is not SimpleRetriever or not (model.parameters or {}).get("first_sync"):
+    """Makes an object stream's SimpleRetriever a FirstSyncRetriever; it reads by list and search at once when its
+    manifest parameters say `first_sync`."""
+    if type(retriever) is not SimpleRetriever:
         return retriever
     list_requester = getattr(retriever.record_selector.extractor, "list_requester", None)
     if list_requester is None:
         return retriever
+    parameters = model.parameters or {}
     retriever.__class__ = FirstSyncRetriever
-    retriever.list_requester = list_requester
-    retriever.full_refresh = bool((model.parameters or {}).get("full_refresh"))
+    retriever.list_requester = list_requester if parameters.get("first_sync") else None
+    retriever.full_refresh = bool(parameters.get("full_refresh"))
     return retriever
 
 

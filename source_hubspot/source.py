@@ -92,7 +92,7 @@ class SourceHubspot(ConcurrentDeclarativeSource):
         # HubSpot's two buckets, corrected from its headers (source_hubspot/budget.py), shared by every stream.
         super()._prepare_for_stream_build()
         self._constructor._api_budget = budget_for(self._config or {})
-        # First syncs read by list and search at once (source_hubspot/first_sync.py).
+        # First syncs read by list and search at once, every object stream's slice hashed once (first_sync.py).
         constructors = self._constructor.PYDANTIC_MODEL_TO_CONSTRUCTOR
         create = constructors[SimpleRetrieverModel]
         if not getattr(create, "first_sync_reads", False):

@@ -37,3 +37,20 @@ def test_first_syncs_are_the_streams_without_saved_state_or_in_full_refresh():
     assert first_syncs(incremental, saved) == ["companies"]
     assert first_syncs(incremental, stream_state("contacts", {})) == ["contacts", "companies"]
     assert first_syncs(catalog("contacts"), saved) == ["contacts"]  # a full refresh reads everything anyway
+
+
+def test_given_an_incremental_read_by_search_windows_then_each_windows_slice_is_hashed_once_not_per_record(requests_mock, monkeypatch):
+    # The CDK's cursor looks every record's slice up in a dict; SliceHashedOnce keeps that to one hash per window
+    # for every object stream, not only first syncs read by list and search.
+    from airbyte_cdk.utils.slice_hasher import SliceHasher
+
+    from unit_tests.conftest import ONE_WINDOW, SEARCH_ONLY, catalog, contact, mock_contacts, private_app_config, run_read, search_page
+
+    records = [contact(i) for i in range(1, 301)]
+    mock_contacts(requests_mock, search=[{"json": search_page(records)}])
+    hashed = []
+    original = SliceHasher.hash.__func__
+    monkeypatch.setattr(SliceHasher, "hash", classmethod(lambda cls, *a, **k: hashed.append(1) or original(cls, *a, **k)))
+    output = run_read(private_app_config(**ONE_WINDOW, **SEARCH_ONLY), catalog("contacts"))
+    assert len(output.records) == 300
+    assert len(hashed) < 50, f"{len(hashed)} slice hashes for 300 records"
