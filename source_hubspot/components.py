@@ -983,12 +983,62 @@ def caster_for(schema: Mapping[str, Any]) -> Callable[[Any], Any]:
 NULL_FREE_STREAMS: Set[str] = set()
 
 
+# A wide schema's casts, as straight-line code: one statement group per property, with each cast's usual case
+# inline, so a record costs no loop, no table lookup and no call for a value that needs no change. Compiled once a
+# schema has cast `_COMPILE_AFTER` records (a short stream is not worth the ~1 ms per 20 properties), and used only
+# when a record holds exactly the schema's properties: HubSpot answers every requested, defined property, null when
+# unset. Any other record takes the loop.
+_COMPILE_AFTER = 200
+_PLAN_MISSES_ALLOWED = 20
+_INLINE_CASTS: Dict[Callable[[Any], Any], Tuple[str, ...]] = {
+    _cast_number: ("v = V[{n}] = int(v) if v.__class__ is str and len(v) < 16 and v.isdigit() and v.isascii() else _number(v)",),
+    _cast_bool: ("b = _boolean_texts(v) if v.__class__ is str else None", "v = V[{n}] = b if b is not None else _bool(v)"),
+    _cast_datetime: ("if not (v.__class__ is str and len(v) > 10 and v[10] == 'T'): v = V[{n}] = _datetime(v)",),
+    _cast_date: ("if not (v.__class__ is str and len(v) == 10 and v[4] == '-' and v[7] == '-'): v = V[{n}] = _date(v)",),
+}
+_INLINE_NAMES = {"_number": _cast_number, "_bool": _cast_bool, "_boolean_texts": _BOOLEANS.get, "_datetime": _cast_datetime,
+                 "_date": _cast_date, "_str": str}
+
+
+def compile_casts(table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]]) -> Callable[[Dict[str, Any], Dict[str, Any]], None]:
+    """`apply(record, values)`: casts `values` (a record's properties) in place and adds each set value's flat
+    column to `record`, as the caster's loop does; raises KeyError when a property of `table` is missing. Each
+    inline test is the first test of the cast function it stands for, so both give the same value."""
+    names: Dict[str, Any] = dict(_INLINE_NAMES)
+    lines = ["def apply(R, V):"]
+    for name, (cast, column) in table.items():
+        n, c = repr(name), repr(column)  # repr is a Python literal of any text
+        lines.append(f" v = V[{n}]")
+        if cast is None:
+            lines += [f" if v.__class__ is str: R[{c}] = v", f" elif v is not None: R[{c}] = V[{n}] = _str(v)"]
+            continue
+        steps = _INLINE_CASTS.get(cast)
+        if steps is None:
+            names[f"_cast{len(names)}"] = cast
+            steps = (f"v = V[{{n}}] = _cast{len(names) - 1}(v)",)
+        lines += [" if v is not None:", *(f"  {step.format(n=n)}" for step in steps), f"  if v is not None: R[{c}] = v"]
+    exec(compile("\n".join(lines), "<property casts>", "exec"), names)  # noqa: S102 - generated from repr() literals only
+    return names["apply"]
+
+
+class _SchemaCasts:
+    """Per property of one schema: its caster (None for strings) and its flat column; and the compiled casts."""
+
+    def __init__(self, table: Dict[str, Tuple[Optional[Callable[[Any], Any]], str]]) -> None:
+        self.table = table
+        self.size = len(table)
+        self.compiled: Optional[Callable[[Dict[str, Any], Dict[str, Any]], None]] = None
+        self.looped = 0
+        self.misses = 0
+
+
 class HubspotRecordCaster(TypeTransformer):
     """Casts HubSpot's string property values to the schema's types and adds `properties_<name>` columns.
 
     The CDK's default normalization validates every record with jsonschema (DESIGN.md section 5 measured ~10x the
-    CPU per wide record); here a per-property caster table is built once per schema and applied in place. Top-level
-    nulls are left out, as the emitted record would leave them out.
+    CPU per wide record); here a per-property caster table is built once per schema and applied in place, by a loop
+    and, for a long stream, by code compiled for the schema (`compile_casts`). Top-level nulls are left out, as the
+    emitted record would leave them out.
     """
 
     config: Mapping[str, Any]
@@ -999,46 +1049,63 @@ class HubspotRecordCaster(TypeTransformer):
         stream = (parameters or {}).get("name")
         if stream:
             NULL_FREE_STREAMS.add(stream)
-        self._casters: Dict[int, Dict[str, Tuple[Optional[Callable[[Any], Any]], str]]] = {}
+        self._casters: Dict[int, _SchemaCasts] = {}
 
-    def _casters_for(self, schema: Mapping[str, Any]) -> Dict[str, Tuple[Optional[Callable[[Any], Any]], str]]:
-        """Per property: its caster (None for strings) and its flat column's name; built once per schema."""
+    def _casters_for(self, schema: Mapping[str, Any]) -> _SchemaCasts:
+        """Built once per schema."""
         key = id(schema)
-        table = self._casters.get(key)
-        if table is None:
+        casts = self._casters.get(key)
+        if casts is None:
             nested = ((schema.get("properties") or {}).get("properties") or {}).get("properties") or {}
             table = {}
             for name, prop_schema in nested.items():
                 cast = caster_for(prop_schema)
                 table[name] = (None if cast is _cast_string else cast, f"properties_{name}")
-            self._casters[key] = table
-        return table
+            casts = self._casters[key] = _SchemaCasts(table)
+        return casts
 
     def transform(self, record: Dict[str, Any], schema: Mapping[str, Any]) -> None:  # type: ignore[override]
-        table = self._casters_for(schema)
+        casts = self._casters_for(schema)
         if None in record.values():  # before the flat columns (which are never null) are added
             for key in [key for key, value in record.items() if value is None]:
                 del record[key]
         values = record.get("properties")
         if isinstance(values, dict):
-            # One pass: cast in place (re-assigning existing keys while iterating is allowed) and add the flat
-            # column of each value that is set; a null column is left out of the emitted record anyway.
-            for name, value in values.items():
-                if value is None:
-                    continue
-                entry = table.get(name)
-                if entry is None:  # a property the schema does not know: kept, as a string
-                    entry = (None, f"properties_{name}")
-                cast, column = entry
-                if cast is not None:
-                    value = values[name] = cast(value)
-                    if value is None:
-                        continue
-                elif type(value) is not str:
-                    value = values[name] = str(value)  # HubSpot sends strings; anything else becomes one
-                record[column] = value
+            compiled = casts.compiled
+            if compiled is not None and len(values) == casts.size:
+                try:
+                    compiled(record, values)
+                except KeyError:  # a property missing, another in its place: the loop finishes (casts are idempotent)
+                    casts.misses += 1
+                    if casts.misses > _PLAN_MISSES_ALLOWED:
+                        casts.size = -1  # this stream's records do not hold the schema's properties: loop only
+                    self._cast_loop(record, values, casts.table)
+            else:
+                self._cast_loop(record, values, casts.table)
+                casts.looped += 1
+                if casts.compiled is None and casts.looped >= _COMPILE_AFTER and casts.size > 0:
+                    casts.compiled = compile_casts(casts.table)
         if "id" in record and not isinstance(record["id"], str):
             record["id"] = str(record["id"])
+
+    @staticmethod
+    def _cast_loop(record: Dict[str, Any], values: Dict[str, Any], table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]]) -> None:
+        # One pass: cast in place (re-assigning existing keys while iterating is allowed) and add the flat column of
+        # each value that is set; a null column is left out of the emitted record anyway.
+        for name, value in values.items():
+            if value is None:
+                continue
+            entry = table.get(name)
+            if entry is None:  # a property the schema does not know: kept, as a string
+                entry = (None, f"properties_{name}")
+            cast, column = entry
+            if cast is not None:
+                value = values[name] = cast(value)
+                if value is None:
+                    continue
+            elif type(value) is not str:
+                value = values[name] = str(value)  # HubSpot sends strings; anything else becomes one
+            record[column] = value
 
 
 # --------------------------------------------------------------------------------------------------------------
