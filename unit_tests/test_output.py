@@ -68,3 +68,33 @@ def test_given_a_stream_the_caster_cleans_when_serialized_then_its_columns_are_n
     assert _message_to_string(message) == _cdk_message_to_string(message)
     other = AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream="owners", data={"id": "1", "email": None}, emitted_at=1))
     assert _message_to_string(other) == _cdk_message_to_string(other)
+
+
+def test_given_a_record_when_the_concurrent_read_makes_its_message_then_the_record_is_not_copied():
+    from airbyte_cdk.sources.concurrent_source import concurrent_read_processor
+    from airbyte_cdk.sources.utils.record_helper import stream_data_to_airbyte_message
+
+    data = {"id": "1", "properties": {"amount": 3}, "properties_amount": 3}
+    ours = concurrent_read_processor.stream_data_to_airbyte_message(stream_name="deals", data_or_message=data, file_reference=None)
+    cdks = stream_data_to_airbyte_message(stream_name="deals", data_or_message=data, file_reference=None)
+    assert ours.record.data is data
+    ours.record.emitted_at = cdks.record.emitted_at
+    assert ours == cdks
+    # With a transformer, or for a log message, the CDK's own function answers.
+    from airbyte_cdk.models import AirbyteLogMessage, Level
+
+    log = AirbyteLogMessage(level=Level.INFO, message="hello")
+    assert concurrent_read_processor.stream_data_to_airbyte_message("deals", log) == stream_data_to_airbyte_message("deals", log)
+
+
+def test_given_a_run_when_the_collector_is_tuned_then_start_up_objects_are_frozen_and_young_ones_collected_less_often():
+    import gc
+
+    before = gc.get_threshold()
+    try:
+        run_module._tune_garbage_collector()
+        assert gc.get_freeze_count() > 10_000
+        assert gc.get_threshold() == (run_module.GC_YOUNG_THRESHOLD, before[1], before[2])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
