@@ -959,15 +959,6 @@ def _datetime_of_epoch_digits(text: str) -> Any:
     return f"{day}T{_CLOCK[minute]}:{_TWO_DIGITS[second]}.{_THREE_DIGITS[millis]}Z"
 
 
-def _number_of_decimal_text(text: str) -> Any:
-    """`_cast_number` of a text holding a ".", which is never an int: a float, or None (float() strips the
-    whitespace strip() would)."""
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
 def _cast_date(value: Any) -> Any:
     if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
         return value  # already YYYY-MM-DD, as HubSpot sends dates
@@ -1004,61 +995,67 @@ NULL_FREE_STREAMS: Set[str] = set()
 
 
 # A wide schema's casts, as straight-line code: one statement group per property, with each cast's usual case
-# inline, so a record costs no loop, no table lookup and no call for a value that needs no change. Compiled once a
-# schema has cast `_COMPILE_AFTER` records (a short stream is not worth the ~1 ms per 20 properties), and used only
-# when a record holds exactly the schema's properties: HubSpot answers every requested, defined property, null when
-# unset. Any other record takes the loop.
+# inline, so a record costs no loop, no table or dict lookup and no call for a value that needs no change. The code
+# takes the property values as arguments, in the order records hold them (HubSpot answers every requested, defined
+# property, null when unset, in the same order). Compiled once a schema has cast `_COMPILE_AFTER` records (a short
+# stream is not worth the ~1 ms per 20 properties), for up to `_ORDERS_COMPILED` orders; any other record takes the
+# loop.
 _COMPILE_AFTER = 200
-_PLAN_MISSES_ALLOWED = 20
+_ORDERS_COMPILED = 3
+# In the tests below, `x[i] is _T` stands for `x[i] == "T"`: CPython keeps one object per Latin-1 character, and
+# were it not so, the test would fail and the cast function (which gives the same value) would run instead.
 _INLINE_CASTS: Dict[Callable[[Any], Any], Tuple[str, ...]] = {
     _cast_number: (
-        "if v.__class__ is not str: v = V[{n}] = _number(v)",
-        "elif len(v) < 16 and v.isdigit() and v.isascii(): v = V[{n}] = int(v)",
-        "elif '.' in v: v = V[{n}] = _decimal(v)",
-        "else: v = V[{n}] = _number(v)",
+        "if {v}.__class__ is not str: {v} = V[{n}] = _number({v})",
+        "elif len({v}) < 16 and {v}.isdigit() and {v}.isascii(): {v} = V[{n}] = int({v})",
+        "elif '.' in {v}:",  # never an int: float() or None (float() strips what strip() would)
+        " try: {v} = V[{n}] = float({v})",
+        " except ValueError: {v} = V[{n}] = None",
+        "else: {v} = V[{n}] = _number({v})",
     ),
-    _cast_bool: ("b = _boolean_texts(v) if v.__class__ is str else None", "v = V[{n}] = b if b is not None else _bool(v)"),
+    _cast_bool: ("b = _boolean_texts({v}) if {v}.__class__ is str else None", "{v} = V[{n}] = b if b is not None else _bool({v})"),
     _cast_datetime: (
-        "if v.__class__ is str and len(v) > 10 and v[10] == 'T': pass",
-        "elif v.__class__ is str and len(v) < 19 and v.isdigit() and v.isascii(): v = V[{n}] = _epoch_datetime(v)",
-        "else: v = V[{n}] = _datetime(v)",
+        "if {v}.__class__ is str and len({v}) > 10 and {v}[10] is _T: pass",
+        "elif {v}.__class__ is str and len({v}) < 19 and {v}.isdigit() and {v}.isascii(): {v} = V[{n}] = _epoch_datetime({v})",
+        "else: {v} = V[{n}] = _datetime({v})",
     ),
-    _cast_date: ("if not (v.__class__ is str and len(v) == 10 and v[4] == '-' and v[7] == '-'): v = V[{n}] = _date(v)",),
+    _cast_date: ("if not ({v}.__class__ is str and len({v}) == 10 and {v}[4] is _DASH and {v}[7] is _DASH): {v} = V[{n}] = _date({v})",),
 }
-_INLINE_NAMES = {"_number": _cast_number, "_decimal": _number_of_decimal_text, "_epoch_datetime": _datetime_of_epoch_digits, "_bool": _cast_bool, "_boolean_texts": _BOOLEANS.get, "_datetime": _cast_datetime,
-                 "_date": _cast_date, "_str": str}
+_INLINE_NAMES = {
+    "_number": _cast_number, "_epoch_datetime": _datetime_of_epoch_digits, "_bool": _cast_bool,
+    "_boolean_texts": _BOOLEANS.get, "_datetime": _cast_datetime, "_date": _cast_date, "_str": str, "_T": "T", "_DASH": "-",
+}
 
 
-def compile_casts(table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]]) -> Callable[[Dict[str, Any], Dict[str, Any]], None]:
-    """`apply(record, values)`: casts `values` (a record's properties) in place and adds each set value's flat
-    column to `record`, as the caster's loop does; raises KeyError when a property of `table` is missing. Each
-    inline test is the first test of the cast function it stands for, so both give the same value."""
+def compile_casts(table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]], order: Tuple[str, ...]) -> Callable[..., None]:
+    """`apply(record, values, *values.values())` for records whose properties come in `order`: casts `values` in
+    place and adds each set value's flat column to `record`, as the caster's loop does (a property `table` lacks is
+    a string). Each inline test is the first test of the cast function it stands for, so both give the same value."""
     names: Dict[str, Any] = dict(_INLINE_NAMES)
-    lines = ["def apply(R, V):"]
-    for name, (cast, column) in table.items():
-        n, c = repr(name), repr(column)  # repr is a Python literal of any text
-        lines.append(f" v = V[{n}]")
+    lines = [f"def apply(R, V, {', '.join(f'v{i}' for i in range(len(order)))}):"] if order else ["def apply(R, V):", " pass"]
+    for i, name in enumerate(order):
+        cast, column = table.get(name) or (None, f"properties_{name}")
+        v, n, c = f"v{i}", repr(name), repr(column)  # repr is a Python literal of any text
         if cast is None:
-            lines += [f" if v.__class__ is str: R[{c}] = v", f" elif v is not None: R[{c}] = V[{n}] = _str(v)"]
+            lines += [f" if {v}.__class__ is str: R[{c}] = {v}", f" elif {v} is not None: R[{c}] = V[{n}] = _str({v})"]
             continue
         steps = _INLINE_CASTS.get(cast)
         if steps is None:
             names[f"_cast{len(names)}"] = cast
-            steps = (f"v = V[{{n}}] = _cast{len(names) - 1}(v)",)
-        lines += [" if v is not None:", *(f"  {step.format(n=n)}" for step in steps), f"  if v is not None: R[{c}] = v"]
+            steps = (f"{{v}} = V[{{n}}] = _cast{len(names) - 1}({{v}})",)
+        lines += [f" if {v} is not None:", *(f"  {step.format(v=v, n=n)}" for step in steps), f"  if {v} is not None: R[{c}] = {v}"]
     exec(compile("\n".join(lines), "<property casts>", "exec"), names)  # noqa: S102 - generated from repr() literals only
     return names["apply"]
 
 
 class _SchemaCasts:
-    """Per property of one schema: its caster (None for strings) and its flat column; and the compiled casts."""
+    """Per property of one schema: its caster (None for strings) and its flat column; and the compiled casts, per
+    order of properties."""
 
     def __init__(self, table: Dict[str, Tuple[Optional[Callable[[Any], Any]], str]]) -> None:
         self.table = table
-        self.size = len(table)
-        self.compiled: Optional[Callable[[Dict[str, Any], Dict[str, Any]], None]] = None
+        self.compiled: Dict[Tuple[str, ...], Callable[..., None]] = {}
         self.looped = 0
-        self.misses = 0
 
 
 class HubspotRecordCaster(TypeTransformer):
@@ -1100,20 +1097,15 @@ class HubspotRecordCaster(TypeTransformer):
                 del record[key]
         values = record.get("properties")
         if isinstance(values, dict):
-            compiled = casts.compiled
-            if compiled is not None and len(values) == casts.size:
-                try:
-                    compiled(record, values)
-                except KeyError:  # a property missing, another in its place: the loop finishes (casts are idempotent)
-                    casts.misses += 1
-                    if casts.misses > _PLAN_MISSES_ALLOWED:
-                        casts.size = -1  # this stream's records do not hold the schema's properties: loop only
-                    self._cast_loop(record, values, casts.table)
+            compiled = casts.compiled.get(tuple(values)) if casts.compiled else None
+            if compiled is not None:
+                compiled(record, values, *values.values())
             else:
                 self._cast_loop(record, values, casts.table)
                 casts.looped += 1
-                if casts.compiled is None and casts.looped >= _COMPILE_AFTER and casts.size > 0:
-                    casts.compiled = compile_casts(casts.table)
+                if casts.looped >= _COMPILE_AFTER and len(casts.compiled) < _ORDERS_COMPILED:
+                    order = tuple(values)
+                    casts.compiled[order] = compile_casts(casts.table, order)
         if "id" in record and not isinstance(record["id"], str):
             record["id"] = str(record["id"])
 

@@ -122,42 +122,49 @@ def _random_values(rng, names):
 
 def test_given_any_values_when_cast_by_compiled_code_then_records_equal_the_loops():
     # The compiled casts inline each cast's first test; the loop calls the cast functions. Both must agree on every
-    # value, and on which flat columns appear.
+    # value, and on which flat columns appear, whatever the order of the properties (one the schema lacks included).
     import random
 
     from source_hubspot.components import compile_casts
 
     schema = _schema()
-    caster = HubspotRecordCaster()
-    table = caster._casters_for(schema).table
-    compiled = compile_casts(table)
+    table = HubspotRecordCaster()._casters_for(schema).table
     rng = random.Random(11)
-    for _ in range(2000):
-        values = _random_values(rng, list(table))
-        by_loop = {"id": "1", "properties": dict(values)}
-        by_code = {"id": "1", "properties": dict(values)}
-        HubspotRecordCaster._cast_loop(by_loop, by_loop["properties"], table)
-        compiled(by_code, by_code["properties"])
-        assert by_code == by_loop, values
-        assert all(type(by_code[k]) is type(by_loop[k]) for k in by_loop), values
+    for attempt in range(4):
+        order = tuple(rng.sample([*table, "not_in_schema"], len(table) + 1))
+        compiled = compile_casts(table, order)
+        for _ in range(600):
+            values = _random_values(rng, order)
+            by_loop = {"id": "1", "properties": dict(values)}
+            by_code = {"id": "1", "properties": dict(values)}
+            HubspotRecordCaster._cast_loop(by_loop, by_loop["properties"], table)
+            compiled(by_code, by_code["properties"], *by_code["properties"].values())
+            assert by_code == by_loop, values
+            assert all(type(by_code[k]) is type(by_loop[k]) for k in by_loop), values
+            assert all(type(by_code["properties"][k]) is type(by_loop["properties"][k]) for k in values), values
 
 
-def test_given_a_long_stream_when_cast_then_compiled_code_takes_over_and_odd_records_still_take_the_loop():
+def test_given_a_long_stream_when_cast_then_compiled_code_takes_over_and_other_records_still_take_the_loop():
     import random
 
     schema = _schema()
     caster = HubspotRecordCaster()
-    names = list(caster._casters_for(schema).table)
+    casts = caster._casters_for(schema)
+    names = list(casts.table)
     rng = random.Random(3)
     for _ in range(250):
         caster.transform({"id": 1, "properties": _random_values(rng, names)}, schema)
-    assert caster._casters_for(schema).compiled is not None
-    # A property the schema lacks in place of one it has: same size, so the compiled code starts and gives up.
+    assert list(casts.compiled) == [tuple(names)]
+    # A record with a property the schema lacks in place of one it has: no compiled code for its properties yet.
     odd = {**{name: "1" for name in names[1:]}, "brand_new": "2024-01-01"}
     record = {"id": 2, "properties": dict(odd)}
     caster.transform(record, schema)
     expected = {"id": 2, "properties": dict(odd)}
-    HubspotRecordCaster._cast_loop(expected, expected["properties"], caster._casters_for(schema).table)
+    HubspotRecordCaster._cast_loop(expected, expected["properties"], casts.table)
     expected["id"] = "2"
     assert record == expected
     assert record["properties_brand_new"] == "2024-01-01" and names[0] not in record["properties"]
+    # Past the first 200 records, each new order gets its code, up to three.
+    for shift in range(1, 6):
+        caster.transform({"id": 3, "properties": {name: "1" for name in names[shift:] + names[:shift]}}, schema)
+    assert len(casts.compiled) == 3
