@@ -1002,8 +1002,8 @@ NULL_FREE_STREAMS: Set[str] = set()
 # loop.
 _COMPILE_AFTER = 200
 _ORDERS_COMPILED = 3
-# In the tests below, `x[i] is _T` stands for `x[i] == "T"`: CPython keeps one object per Latin-1 character, and
-# were it not so, the test would fail and the cast function (which gives the same value) would run instead.
+# In the conditions below, `x[i] is _T` stands for `x[i] == "T"`: CPython keeps one object per Latin-1 character;
+# were it not so, the condition would be false and the cast function (which gives the same value) would run instead.
 _INLINE_CASTS: Dict[Callable[[Any], Any], Tuple[str, ...]] = {
     _cast_number: (
         "if {v}.__class__ is not str: {v} = V[{n}] = _number({v})",

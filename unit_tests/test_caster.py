@@ -116,7 +116,14 @@ def _random_values(rng, names):
     values = {}
     for name in names:
         roll = rng.random()
-        values[name] = None if roll < 0.15 else (rng.choice([5, 2.5, True]) if roll < 0.2 else rng.choice(_TEXTS))
+        if roll < 0.15:
+            values[name] = None
+        elif roll < 0.2:
+            values[name] = rng.choice([5, 2.5, True])
+        elif roll < 0.35:  # epoch millis across the calendar, and decimals
+            values[name] = str(rng.randint(0, 253_402_300_799_999)) if roll < 0.3 else f"{rng.uniform(-1e6, 1e6):.{rng.randint(1, 4)}f}"
+        else:
+            values[name] = rng.choice(_TEXTS)
     return values
 
 
