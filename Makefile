@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install demo test unit integration sandbox clean bench image-test
+.PHONY: help install demo test unit integration sandbox clean bench bench-caster image-test
 
 help:
 	@echo "make demo   - install, start the HubSpot sandbox, read every stream from it, show what came out"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make sandbox - run the HubSpot sandbox in the foreground (Ctrl-C to stop)"
 	@echo "make bench  - the speed benchmark against the sandbox (BENCH_SIZE=small for a quick run)"
+	@echo "make bench-caster - the record caster alone on wide records: its loop against its compiled code"
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,9 @@ BENCH_SIZE ?= full
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py --size $(BENCH_SIZE)
+
+bench-caster: $(STAMP)
+	$(BIN)/python benchmarks/caster.py
 
 sandbox: $(STAMP)
 	$(BIN)/python -m sandbox --port 8765

@@ -1,0 +1,101 @@
+"""The caster alone on wide records: its loop against the code it compiles for a schema (`compile_casts`).
+
+Reads 1,000 contacts with 300 custom properties from the sandbox (every property, as the list reader asks), then
+casts fresh copies of them by each way in turn, round after round (this machine's speed drifts, so the two are
+interleaved and compared round by round). Prints microseconds per record and the ratio, and checks that both give
+the same records.
+
+    python benchmarks/caster.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+import orjson
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from integration_tests.harness import PRIVATE_APP_TOKEN, Sandbox  # noqa: E402
+from source_hubspot.components import HubspotRecordCaster, build_object_schema, compile_casts  # noqa: E402
+
+PAGES = 10
+
+
+def wide_pages(url: str) -> List[bytes]:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {PRIVATE_APP_TOKEN}"
+    names = [p["name"] for p in session.get(f"{url}/crm/v3/properties/contacts").json()["results"]]
+    pages, after = [], None
+    for _ in range(PAGES):
+        params: Dict[str, Any] = {"limit": 100, "properties": ",".join(names)}
+        if after:
+            params["after"] = after
+        response = session.get(f"{url}/crm/v3/objects/contacts", params=params)
+        response.raise_for_status()
+        pages.append(response.content)
+        after = (response.json().get("paging") or {}).get("next", {}).get("after")
+        if not after:
+            break
+    return pages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    with Sandbox("--seed", "7", "--contacts", "1000", "--custom-properties", "300", "--search-rate", "0") as sandbox:
+        pages = wide_pages(sandbox.url)
+        definitions = requests.get(
+            f"{sandbox.url}/crm/v3/properties/contacts", headers={"Authorization": f"Bearer {PRIVATE_APP_TOKEN}"}
+        ).json()["results"]
+    schema = build_object_schema(definitions, ["companies", "deals", "tickets"])
+    table = HubspotRecordCaster()._casters_for(schema).table
+
+    def fresh() -> List[Dict[str, Any]]:
+        return [record for page in pages for record in orjson.loads(page)["results"]]
+
+    order = tuple(fresh()[0]["properties"])
+    started = time.process_time()
+    compiled = compile_casts(table, order)
+    compile_ms = 1000 * (time.process_time() - started)
+
+    def by_loop(record: Dict[str, Any]) -> None:
+        HubspotRecordCaster._cast_loop(record, record["properties"], table)
+
+    def by_code(record: Dict[str, Any]) -> None:
+        values = record["properties"]
+        compiled(record, values, *values.values())
+
+    timings: Dict[str, List[float]] = {"loop": [], "compiled": []}
+    results: Dict[str, List[Dict[str, Any]]] = {}
+    for _ in range(args.rounds):
+        for name, cast in (("loop", by_loop), ("compiled", by_code)):
+            records = fresh()
+            assert all(tuple(r["properties"]) == order for r in records), "records in another order"
+            started = time.perf_counter()
+            for record in records:
+                cast(record)
+            timings[name].append(1e6 * (time.perf_counter() - started) / len(records))
+            results[name] = records
+    same = results["loop"] == results["compiled"]
+    ratios = [c / loop for c, loop in zip(timings["compiled"], timings["loop"])]
+    count = len(results["loop"])
+    print(f"caster on {count} wide contacts ({len(order)} properties), {args.rounds} interleaved rounds")
+    for name, values in timings.items():
+        print(f"  {name:9s} median {statistics.median(values):6.1f} us/record, best {min(values):6.1f}")
+    print(f"  compiled / loop, median of rounds: {statistics.median(ratios):.2f}; compiling took {compile_ms:.0f} ms")
+    print(f"  same records both ways: {same}")
+    if not same:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
