@@ -782,6 +782,11 @@ def json_schema_for_property(hubspot_type: str) -> Dict[str, Any]:
     return dict(_NULLABLE_STRING)
 
 
+def flat_column(name: str) -> str:
+    """The top-level column that repeats a property's value (`properties_<name>`)."""
+    return f"properties_{name}"
+
+
 def build_object_schema(properties: List[Mapping[str, Any]], associations: List[str]) -> Dict[str, Any]:
     property_schemas = {
         prop["name"]: json_schema_for_property(str(prop.get("type", "string")))
@@ -797,7 +802,7 @@ def build_object_schema(properties: List[Mapping[str, Any]], associations: List[
         "properties": {"type": ["null", "object"], "additionalProperties": True, "properties": property_schemas},
     }
     for name, schema in property_schemas.items():
-        columns[f"properties_{name}"] = schema
+        columns[flat_column(name)] = schema
     for to_type in associations:
         columns[to_type] = {"type": ["null", "array"], "items": {"type": ["null", "string"]}}
     return {
@@ -915,13 +920,8 @@ _THREE_DIGITS = tuple("%03d" % n for n in range(1000))
 _CLOCK = tuple("%02d:%02d" % divmod(minute, 60) for minute in range(1440))  # "HH:MM" of each minute of a day
 
 
-def _epoch_millis(text: str) -> Optional[Tuple[str, int, int]]:
-    """'1704067200123' -> ('2024-01-01', second of the day, millisecond) in UTC; None when the text is not epoch
-    millis."""
-    if len(text) > 20 or not text.isascii() or not (text.isdigit() or (text.startswith("-") and text[1:].isdigit())):
-        return None  # (isdigit alone lets through digits int() refuses, such as "²"; int() refuses 4,300+ digits)
-    seconds, millis = divmod(int(text), 1000)
-    days, second = divmod(seconds, 86400)
+def _day(days: int) -> Optional[str]:
+    """'YYYY-MM-DD' (UTC) of a count of days since 1970-01-01, from the cache; None past what time.gmtime tells."""
     day = _DAYS.get(days)
     if day is None:
         try:
@@ -931,7 +931,25 @@ def _epoch_millis(text: str) -> Optional[Tuple[str, int, int]]:
         day = "%04d-%02d-%02d" % (t[0], t[1], t[2])
         if len(_DAYS) < _DAYS_CACHED:
             _DAYS[days] = day
-    return day, second, millis
+    return day
+
+
+def _is_epoch_text(text: str) -> bool:
+    """Epoch millis as HubSpot writes them: ASCII digits, perhaps a minus sign. (isdigit alone lets through digits
+    int() refuses, such as "²"; and int() refuses 4,300+ digits.)"""
+    return len(text) <= 20 and text.isascii() and (text.isdigit() or (text.startswith("-") and text[1:].isdigit()))
+
+
+def _datetime_of_epoch_millis(text: str) -> str:
+    """'1704067200123' -> '2024-01-01T00:00:00.123Z' for a text `_is_epoch_text` accepts; the text itself past the
+    calendar."""
+    seconds, millis = divmod(int(text), 1000)
+    days, second = divmod(seconds, 86400)
+    day = _DAYS.get(days) or _day(days)
+    if day is None:
+        return text
+    minute, second = divmod(second, 60)
+    return f"{day}T{_CLOCK[minute]}:{_TWO_DIGITS[second]}.{_THREE_DIGITS[millis]}Z"
 
 
 def _cast_datetime(value: Any) -> Any:
@@ -940,23 +958,7 @@ def _cast_datetime(value: Any) -> Any:
     text = str(value).strip()
     if not text:
         return None
-    moment = _epoch_millis(text)
-    if moment is not None:
-        day, second, millis = moment
-        minute, second = divmod(second, 60)
-        return f"{day}T{_CLOCK[minute]}:{_TWO_DIGITS[second]}.{_THREE_DIGITS[millis]}Z"
-    return text
-
-
-def _datetime_of_epoch_digits(text: str) -> Any:
-    """`_cast_datetime` of a text of ASCII digits, in fewer steps (the compiled casts' usual non-ISO case)."""
-    seconds, millis = divmod(int(text), 1000)
-    days, second = divmod(seconds, 86400)
-    day = _DAYS.get(days)
-    if day is None:
-        return _cast_datetime(text)
-    minute, second = divmod(second, 60)
-    return f"{day}T{_CLOCK[minute]}:{_TWO_DIGITS[second]}.{_THREE_DIGITS[millis]}Z"
+    return _datetime_of_epoch_millis(text) if _is_epoch_text(text) else text
 
 
 def _cast_date(value: Any) -> Any:
@@ -965,9 +967,8 @@ def _cast_date(value: Any) -> Any:
     text = str(value).strip()
     if not text:
         return None
-    moment = _epoch_millis(text)
-    if moment is not None:
-        return moment[0]
+    if _is_epoch_text(text):
+        return _day(int(text) // 86_400_000) or text
     return text[:10] if len(text) > 10 and text[10] == "T" else text
 
 
@@ -1022,7 +1023,7 @@ _INLINE_CASTS: Dict[Callable[[Any], Any], Tuple[str, ...]] = {
     _cast_date: ("if not ({v}.__class__ is str and len({v}) == 10 and {v}[4] is _DASH and {v}[7] is _DASH): {v} = V[{n}] = _date({v})",),
 }
 _INLINE_NAMES = {
-    "_number": _cast_number, "_epoch_datetime": _datetime_of_epoch_digits, "_bool": _cast_bool,
+    "_number": _cast_number, "_epoch_datetime": _datetime_of_epoch_millis, "_bool": _cast_bool,
     "_boolean_texts": _BOOLEANS.get, "_datetime": _cast_datetime, "_date": _cast_date, "_str": str, "_T": "T", "_DASH": "-",
 }
 
@@ -1034,7 +1035,7 @@ def compile_casts(table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]
     names: Dict[str, Any] = dict(_INLINE_NAMES)
     lines = [f"def apply(R, V, {', '.join(f'v{i}' for i in range(len(order)))}):"] if order else ["def apply(R, V):", " pass"]
     for i, name in enumerate(order):
-        cast, column = table.get(name) or (None, f"properties_{name}")
+        cast, column = table.get(name) or (None, flat_column(name))
         v, n, c = f"v{i}", repr(name), repr(column)  # repr is a Python literal of any text
         if cast is None:
             lines += [f" if {v}.__class__ is str: R[{c}] = {v}", f" elif {v} is not None: R[{c}] = V[{n}] = _str({v})"]
@@ -1086,7 +1087,7 @@ class HubspotRecordCaster(TypeTransformer):
             table = {}
             for name, prop_schema in nested.items():
                 cast = caster_for(prop_schema)
-                table[name] = (None if cast is _cast_string else cast, f"properties_{name}")
+                table[name] = (None if cast is _cast_string else cast, flat_column(name))
             casts = self._casters[key] = _SchemaCasts(table)
         return casts
 
@@ -1116,10 +1117,7 @@ class HubspotRecordCaster(TypeTransformer):
         for name, value in values.items():
             if value is None:
                 continue
-            entry = table.get(name)
-            if entry is None:  # a property the schema does not know: kept, as a string
-                entry = (None, f"properties_{name}")
-            cast, column = entry
+            cast, column = table.get(name) or (None, flat_column(name))  # a property the schema lacks: a string
             if cast is not None:
                 value = values[name] = cast(value)
                 if value is None:

@@ -153,7 +153,7 @@ class FirstSyncRead:
         self.ids_only = ids_only  # list pages without properties: a batch read per page fetches them
         self.records_schema = records_schema
         self.stream_slice = stream_slice
-        self.object_type = stream_slice.get("object_type") or getattr(retriever.requester, "object_type", "")
+        self.object_type = retriever.list_requester.object_type_of(stream_slice)  # type: ignore[union-attr]
         self.meeting = IdMeeting()
         # A full refresh replaces the destination's table: a record changed while the sync runs must still be in
         # it, so its window has no end (an incremental first sync leaves such a record to the next sync, and its
@@ -404,9 +404,8 @@ class FirstSyncRetriever(SimpleRetriever):
         length = len(requests.Request("GET", url).prepare().url or "")
         if length <= LIST_URL_MAX:
             return True
-        object_type = stream_slice.get("object_type") or getattr(self.requester, "object_type", "")
         logger.info(
-            f"{self.name}: {object_type} has too many properties for a list URL ({length} characters, more than "
+            f"{self.name}: {requester.object_type_of(stream_slice)} has too many properties for a list URL ({length} characters, more than "
             f"{LIST_URL_MAX}): its list pages carry ids and associations, and a batch read of 100 fetches their "
             "properties."
         )

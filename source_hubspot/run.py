@@ -11,7 +11,6 @@ from typing import Any, Callable, List, Optional, Union
 import orjson
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.logger import PRINT_BUFFER
-from airbyte_cdk.sources.concurrent_source import concurrent_read_processor
 from airbyte_cdk.models import (
     AirbyteErrorTraceMessage,
     AirbyteMessage,
@@ -22,6 +21,7 @@ from airbyte_cdk.models import (
     TraceType,
     Type,
 )
+from airbyte_cdk.sources.concurrent_source import concurrent_read_processor
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
@@ -130,11 +130,10 @@ class _RecordBytes:
 
 
 def _message_to_output(message: AirbyteMessage) -> Union[str, bytes]:
-    if _RecordBytes.enabled:
-        line = _record_line(message)
-        if line is not None:
-            return line
-    return _message_to_string(message)
+    line = _record_line(message)
+    if line is None:
+        return _cdk_message_to_string(message)
+    return line if _RecordBytes.enabled else line.decode()
 
 
 # The CDK maps read's messages through AirbyteEntrypoint.airbyte_message_to_string by class name.

@@ -23,14 +23,13 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     ConcurrentDeclarativeSource,
 )
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import SimpleRetriever as SimpleRetrieverModel
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
 from source_hubspot.analyst import ScopeProbes
 from source_hubspot.budget import budget_for
-from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
-from airbyte_cdk.sources.declarative.models.declarative_component_schema import SimpleRetriever as SimpleRetrieverModel
-
 from source_hubspot.components import is_missing_scope
 from source_hubspot.first_sync import first_sync_parameters, use_first_sync_reads
 from source_hubspot.progress import ApiCalls, SkippedStreams

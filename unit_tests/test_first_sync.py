@@ -98,8 +98,8 @@ class Portal:
 def _read(portal: Portal) -> List[str]:
     retriever = SimpleNamespace(
         name="contacts",
-        requester=SimpleNamespace(send_request=portal.search_page, object_type="contacts"),
-        list_requester=SimpleNamespace(send_request=portal.list_page),
+        requester=SimpleNamespace(send_request=portal.search_page),
+        list_requester=SimpleNamespace(send_request=portal.list_page, object_type_of=lambda stream_slice: "contacts"),
         record_selector=SimpleNamespace(select_records=portal.select),
     )
     read = FirstSyncRead(retriever, {}, StreamSlice(partition={}, cursor_slice=WINDOW))  # type: ignore[arg-type]
