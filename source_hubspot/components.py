@@ -1003,8 +1003,6 @@ NULL_FREE_STREAMS: Set[str] = set()
 # loop.
 _COMPILE_AFTER = 200
 _ORDERS_COMPILED = 3
-# In the conditions below, `x[i] is _T` stands for `x[i] == "T"`: CPython keeps one object per Latin-1 character;
-# were it not so, the condition would be false and the cast function (which gives the same value) would run instead.
 _INLINE_CASTS: Dict[Callable[[Any], Any], Tuple[str, ...]] = {
     _cast_number: (
         "if {v}.__class__ is not str: {v} = V[{n}] = _number({v})",
@@ -1016,15 +1014,15 @@ _INLINE_CASTS: Dict[Callable[[Any], Any], Tuple[str, ...]] = {
     ),
     _cast_bool: ("b = _boolean_texts({v}) if {v}.__class__ is str else None", "{v} = V[{n}] = b if b is not None else _bool({v})"),
     _cast_datetime: (
-        "if {v}.__class__ is str and len({v}) > 10 and {v}[10] is _T: pass",
+        "if {v}.__class__ is str and len({v}) > 10 and {v}[10] == 'T': pass",
         "elif {v}.__class__ is str and len({v}) < 19 and {v}.isdigit() and {v}.isascii(): {v} = V[{n}] = _epoch_datetime({v})",
         "else: {v} = V[{n}] = _datetime({v})",
     ),
-    _cast_date: ("if not ({v}.__class__ is str and len({v}) == 10 and {v}[4] is _DASH and {v}[7] is _DASH): {v} = V[{n}] = _date({v})",),
+    _cast_date: ("if not ({v}.__class__ is str and len({v}) == 10 and {v}[4] == '-' and {v}[7] == '-'): {v} = V[{n}] = _date({v})",),
 }
 _INLINE_NAMES = {
     "_number": _cast_number, "_epoch_datetime": _datetime_of_epoch_millis, "_bool": _cast_bool,
-    "_boolean_texts": _BOOLEANS.get, "_datetime": _cast_datetime, "_date": _cast_date, "_str": str, "_T": "T", "_DASH": "-",
+    "_boolean_texts": _BOOLEANS.get, "_datetime": _cast_datetime, "_date": _cast_date, "_str": str,
 }
 
 
