@@ -97,9 +97,37 @@ DatetimeParser.parse = _parse_cursor_datetime  # type: ignore[method-assign]
 
 _PARSED_BODY = "_hubspot_parsed_body"
 
-# requests reads a body in 10 KB chunks, each through urllib3's and http.client's Python layers: a wide page (2 MB)
-# took ~200 reads, ~10 us of CPU per record. The chunk size is a module constant it reads on every body.
-requests.models.CONTENT_CHUNK_SIZE = 1 << 20
+# requests reads a body in 10 KB chunks, each through urllib3's and http.client's Python layers: a wide page (1-2 MB)
+# took ~200 reads, ~10 us of CPU per record. The chunk size is a module constant it reads on every body; None has
+# urllib3 read the whole body in one call (one buffer of the body's length; a chunked body still arrives chunk by
+# chunk), through the same requests code and its error mapping. 1 MB chunks cost ~0.35 ms more a wide page: each
+# zeroes a new 1 MB buffer and the chunks are copied again to be joined.
+requests.models.CONTENT_CHUNK_SIZE = None
+
+
+_cdk_merge_environment = requests.Session.merge_environment_settings
+_ENVIRONMENT_ANSWERS: Dict[Tuple[Any, ...], Mapping[str, Any]] = {}
+
+
+def _merge_environment_once(session: requests.Session, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Dict[str, Any]:
+    """requests reads the proxy and CA-bundle environment variables for every request (`merge_environment_settings`
+    walks os.environ twice, ~0.15 ms). They do not change while a sync runs, so the answer is kept per scheme and
+    host (proxies and no_proxy are chosen by them) and the session's and request's settings; a request that passes
+    its own proxies is answered afresh."""
+    if proxies or not isinstance(url, str) or not session.trust_env:
+        return _cdk_merge_environment(session, url, proxies, stream, verify, cert)
+    try:
+        key = (*url.split("/", 3)[:3], stream, verify, cert, session.stream, session.verify, session.cert,
+               tuple(session.proxies.items()))
+        answer = _ENVIRONMENT_ANSWERS.get(key)
+    except TypeError:  # settings that cannot be a key
+        return _cdk_merge_environment(session, url, proxies, stream, verify, cert)
+    if answer is None:
+        answer = _ENVIRONMENT_ANSWERS[key] = _cdk_merge_environment(session, url, proxies, stream, verify, cert)
+    return {**answer, "proxies": answer["proxies"].copy()}
+
+
+requests.Session.merge_environment_settings = _merge_environment_once  # type: ignore[assignment, method-assign]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -119,6 +147,15 @@ class HubspotJsonDecoder(JsonDecoder):
 
     def decode(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         yield parse_body(response)
+
+
+class BodyList(list):  # type: ignore[type-arg]
+    """A list in a request body that the CDK's request-option merging hands on as it is. The merging deep-copies
+    every value it merges: ~1,600 copy steps for a wide search page's property names and its association reads'
+    ids, ~1 ms of CPU a page. The bodies are built per request and never changed after, so sharing them is safe."""
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "BodyList":
+        return self
 
 
 def parse_body(response: requests.Response) -> Any:
@@ -444,7 +481,7 @@ def read_association_ids(requester: HttpRequester, path: str, ids: List[str]) ->
     pending: List[Dict[str, str]] = [{"id": object_id} for object_id in ids]
     while pending:
         batch, pending = pending[:ASSOCIATION_BATCH_SIZE], pending[ASSOCIATION_BATCH_SIZE:]
-        response = requester.send_request(path=path, request_body_json={"inputs": batch}, log_formatter=None)
+        response = requester.send_request(path=path, request_body_json={"inputs": BodyList(batch)}, log_formatter=None)
         body = parse_body(response) if response is not None else {}
         for result in body.get("results") or []:
             from_id = str((result.get("from") or {}).get("id"))
@@ -625,8 +662,8 @@ class ObjectPagesRequester(HttpRequester):
     def object_type_of(self, stream_slice: Optional[Mapping[str, Any]]) -> str:
         return (stream_slice or {}).get("object_type") or self.object_type
 
-    def property_names(self, stream_slice: Optional[Mapping[str, Any]]) -> List[str]:
-        return PropertyDefinitions.names(self.properties_requester, self.object_type_of(stream_slice))  # type: ignore[arg-type]
+    def property_names(self, stream_slice: Optional[Mapping[str, Any]]) -> "BodyList":
+        return BodyList(PropertyDefinitions.names(self.properties_requester, self.object_type_of(stream_slice)))  # type: ignore[arg-type]
 
 
 @dataclass

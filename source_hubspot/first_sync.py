@@ -39,6 +39,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_hubspot.budget import set_priority
 from source_hubspot.components import (
     DESCENDING_IDS,
+    BodyList,
     IDS_ONLY,
     OPEN_END,
     _next_after,
@@ -271,7 +272,7 @@ class FirstSyncRead:
         names = requester.property_names(self.stream_slice)  # type: ignore[union-attr]
         answer = self.retriever.record_selector.extractor.associations_requester.send_request(
             path=f"{path}/batch/read",
-            request_body_json={"inputs": [{"id": str(r["id"])} for r in listed], "properties": names},
+            request_body_json={"inputs": BodyList({"id": str(r["id"])} for r in listed), "properties": names},
             log_formatter=None,
         )
         self.calls["list"] += 1
