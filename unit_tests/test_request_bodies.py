@@ -25,3 +25,49 @@ def test_given_a_body_list_when_sent_then_the_json_is_a_plain_array():
     body = {"properties": BodyList(["email", "firstname"]), "inputs": BodyList([{"id": "1"}])}
     sent = requests.Request("POST", "http://127.0.0.1/crm/v3/objects/contacts/search", json=body).prepare()
     assert json.loads(sent.body) == {"properties": ["email", "firstname"], "inputs": [{"id": "1"}]}
+
+
+def test_given_whole_body_reads_when_hubspot_answers_gzip_chunked_or_sized_then_the_content_is_complete():
+    # Bodies are read in one call (CONTENT_CHUNK_SIZE None); HubSpot answers gzip, often chunked. A local server on
+    # 127.0.0.1 answers a 1.5 MB page in each framing.
+    import gzip
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import source_hubspot.components  # noqa: F401 - sets the chunk size
+
+    assert requests.models.CONTENT_CHUNK_SIZE is None
+    page = json.dumps({"results": [{"id": str(i), "properties": {"note": "x" * 150}} for i in range(8000)]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            body = gzip.compress(page) if "gzip" in self.path else page
+            self.send_response(200)
+            if "gzip" in self.path:
+                self.send_header("Content-Encoding", "gzip")
+            if "chunked" in self.path:
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for start in range(0, len(body), 65536):
+                    piece = body[start:start + 65536]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.write(b"0\r\n\r\n")
+            else:
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with requests.Session() as session:
+            for path in ("/sized", "/chunked", "/gzip", "/gzip-chunked"):
+                response = session.get(f"http://127.0.0.1:{server.server_port}{path}")
+                assert response.content == page, path
+    finally:
+        server.shutdown()
