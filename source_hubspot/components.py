@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
+from operator import itemgetter
 from typing import (
     Any,
     Callable,
@@ -1033,13 +1034,13 @@ NULL_FREE_STREAMS: Set[str] = set()
 
 
 # A wide schema's casts, as straight-line code: one statement group per property, with each cast's usual case
-# inline, so a record costs no loop, no table or dict lookup and no call for a value that needs no change. The code
-# takes the property values as arguments, in the order records hold them (HubSpot answers every requested, defined
-# property, null when unset, in the same order). Compiled once a schema has cast `_COMPILE_AFTER` records (a short
-# stream is not worth the ~1 ms per 20 properties), for up to `_ORDERS_COMPILED` orders; any other record takes the
-# loop.
+# inline, so a record costs no loop and no call for a value that needs no change. The code takes the property values
+# as arguments, fetched by one `itemgetter` of the property names (C: no order to check; HubSpot answers every
+# requested, defined property, null when unset). Compiled once a schema has cast `_COMPILE_AFTER` records (a short
+# stream is not worth the ~1 ms per 20 properties), for up to `_SETS_COMPILED` sets of properties; a record with
+# another set takes the loop.
 _COMPILE_AFTER = 200
-_ORDERS_COMPILED = 3
+_SETS_COMPILED = 3
 _INLINE_CASTS: Dict[Callable[[Any], Any], Tuple[str, ...]] = {
     _cast_number: (
         "if {v}.__class__ is not str: {v} = V[{n}] = _number({v})",
@@ -1064,9 +1065,9 @@ _INLINE_NAMES = {
 
 
 def compile_casts(table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]], order: Tuple[str, ...]) -> Callable[..., None]:
-    """`apply(record, values, *values.values())` for records whose properties come in `order`: casts `values` in
-    place and adds each set value's flat column to `record`, as the caster's loop does (a property `table` lacks is
-    a string). Each inline test is the first test of the cast function it stands for, so both give the same value."""
+    """`apply(record, values, *values_in_order)` for records whose properties are those named in `order`, their
+    values given in that order: casts `values` in place and adds each set value's flat column to `record`, as the
+    caster's loop does (a property `table` lacks is a string). Each inline test is the first test of the cast function it stands for, so both give the same value."""
     names: Dict[str, Any] = dict(_INLINE_NAMES)
     lines = [f"def apply(R, V, {', '.join(f'v{i}' for i in range(len(order)))}):"] if order else ["def apply(R, V):", " pass"]
     for i, name in enumerate(order):
@@ -1084,14 +1085,34 @@ def compile_casts(table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]
     return names["apply"]
 
 
+class _CompiledCasts:
+    """The compiled casts of one set of properties, and how to hand them a record's values."""
+
+    def __init__(self, table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]], names: Tuple[str, ...]) -> None:
+        self.count = len(names)
+        self.values_of = itemgetter(*names)  # more than one name: a tuple, in this order
+        self.apply = compile_casts(table, names)
+
+
 class _SchemaCasts:
     """Per property of one schema: its caster (None for strings) and its flat column; and the compiled casts, per
-    order of properties."""
+    set of properties."""
 
     def __init__(self, table: Dict[str, Tuple[Optional[Callable[[Any], Any]], str]]) -> None:
         self.table = table
-        self.compiled: Dict[Tuple[str, ...], Callable[..., None]] = {}
+        self.compiled: List[_CompiledCasts] = []
         self.looped = 0
+
+    def compiled_for(self, values: Dict[str, Any]) -> Optional[Tuple[_CompiledCasts, Tuple[Any, ...]]]:
+        """The compiled casts of these properties and their values in its order; None if none has this set. Same
+        count and every name found: the same set."""
+        for compiled in self.compiled:
+            if compiled.count == len(values):
+                try:
+                    return compiled, compiled.values_of(values)
+                except KeyError:
+                    pass
+        return None
 
 
 class HubspotRecordCaster(TypeTransformer):
@@ -1133,15 +1154,14 @@ class HubspotRecordCaster(TypeTransformer):
                 del record[key]
         values = record.get("properties")
         if isinstance(values, dict):
-            compiled = casts.compiled.get(tuple(values)) if casts.compiled else None
-            if compiled is not None:
-                compiled(record, values, *values.values())
+            found = casts.compiled_for(values) if casts.compiled else None
+            if found is not None:
+                found[0].apply(record, values, *found[1])
             else:
                 self._cast_loop(record, values, casts.table)
                 casts.looped += 1
-                if casts.looped >= _COMPILE_AFTER and len(casts.compiled) < _ORDERS_COMPILED:
-                    order = tuple(values)
-                    casts.compiled[order] = compile_casts(casts.table, order)
+                if casts.looped >= _COMPILE_AFTER and len(casts.compiled) < _SETS_COMPILED and len(values) > 1:
+                    casts.compiled.append(_CompiledCasts(casts.table, tuple(values)))
         if "id" in record and not isinstance(record["id"], str):
             record["id"] = str(record["id"])
 

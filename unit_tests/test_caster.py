@@ -161,20 +161,31 @@ def test_given_a_long_stream_when_cast_then_compiled_code_takes_over_and_other_r
     rng = random.Random(3)
     for _ in range(250):
         caster.transform({"id": 1, "properties": _random_values(rng, names)}, schema)
-    assert list(casts.compiled) == [tuple(names)]
-    # A record with a property the schema lacks in place of one it has: no compiled code for its properties yet.
-    odd = {**{name: "1" for name in names[1:]}, "brand_new": "2024-01-01"}
-    record = {"id": 2, "properties": dict(odd)}
-    caster.transform(record, schema)
-    expected = {"id": 2, "properties": dict(odd)}
-    HubspotRecordCaster._cast_loop(expected, expected["properties"], casts.table)
-    expected["id"] = "2"
-    assert record == expected
-    assert record["properties_brand_new"] == "2024-01-01" and names[0] not in record["properties"]
-    # Past the first 200 records, each new order gets its code, up to three.
+    assert len(casts.compiled) == 1 and casts.looped == 200
+    # The same properties in any order: the compiled code (it takes the values by name), as the loop would cast them.
     for shift in range(1, 6):
-        caster.transform({"id": 3, "properties": {name: "1" for name in names[shift:] + names[:shift]}}, schema)
-    assert len(casts.compiled) == 3
+        shuffled = names[shift:] + names[:shift]
+        values = _random_values(rng, shuffled)
+        record = {"id": 3, "properties": dict(values)}
+        caster.transform(record, schema)
+        expected = {"id": 3, "properties": dict(values)}
+        HubspotRecordCaster._cast_loop(expected, expected["properties"], casts.table)
+        expected["id"] = "3"
+        assert record == expected and list(record["properties"]) == shuffled
+    assert casts.looped == 200 and len(casts.compiled) == 1
+    # A property the schema lacks in place of one it has (same count), or one more or fewer: not that code. Each is
+    # cast by the loop, as the loop would; past the first 200 records, each new set then gets its code, up to three.
+    odd = {**{name: "1" for name in names[1:]}, "brand_new": "2024-01-01"}
+    for values in (odd, {**odd, names[0]: "2"}, {name: "1" for name in names[2:]}, {name: "1" for name in names[3:]}):
+        assert casts.compiled_for(dict(values)) is None
+        record = {"id": 2, "properties": dict(values)}
+        caster.transform(record, schema)
+        expected = {"id": 2, "properties": dict(values)}
+        HubspotRecordCaster._cast_loop(expected, expected["properties"], casts.table)
+        expected["id"] = "2"
+        assert record == expected
+    assert casts.looped == 204 and len(casts.compiled) == 3
+    assert casts.compiled_for(dict(odd)) is not None and casts.compiled_for({name: "1" for name in names[3:]}) is None
 
 
 def test_given_usual_values_from_a_parsed_body_when_cast_by_compiled_code_then_no_cast_function_is_called(monkeypatch):
