@@ -155,7 +155,7 @@ class BodyList(list):  # type: ignore[type-arg]
     every value it merges: ~1,600 copy steps for a wide search page's property names and its association reads'
     ids, ~1 ms of CPU a page. The bodies are built per request and never changed after, so sharing them is safe."""
 
-    def __deepcopy__(self, memo: Dict[int, Any]) -> "BodyList":
+    def __deepcopy__(self, memo: Dict[int, Any]) -> BodyList:
         return self
 
 
@@ -663,7 +663,7 @@ class ObjectPagesRequester(HttpRequester):
     def object_type_of(self, stream_slice: Optional[Mapping[str, Any]]) -> str:
         return (stream_slice or {}).get("object_type") or self.object_type
 
-    def property_names(self, stream_slice: Optional[Mapping[str, Any]]) -> "BodyList":
+    def property_names(self, stream_slice: Optional[Mapping[str, Any]]) -> BodyList:
         return BodyList(PropertyDefinitions.names(self.properties_requester, self.object_type_of(stream_slice)))  # type: ignore[arg-type]
 
 
@@ -1067,7 +1067,8 @@ _INLINE_NAMES = {
 def compile_casts(table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]], order: Tuple[str, ...]) -> Callable[..., None]:
     """`apply(record, values, *values_in_order)` for records whose properties are those named in `order`, their
     values given in that order: casts `values` in place and adds each set value's flat column to `record`, as the
-    caster's loop does (a property `table` lacks is a string). Each inline test is the first test of the cast function it stands for, so both give the same value."""
+    caster's loop does (a property `table` lacks is a string). Each inline test is the first test of the cast
+    function it stands for, so both give the same value."""
     names: Dict[str, Any] = dict(_INLINE_NAMES)
     lines = [f"def apply(R, V, {', '.join(f'v{i}' for i in range(len(order)))}):"] if order else ["def apply(R, V):", " pass"]
     for i, name in enumerate(order):

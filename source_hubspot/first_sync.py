@@ -39,9 +39,9 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_hubspot.budget import set_priority
 from source_hubspot.components import (
     DESCENDING_IDS,
-    BodyList,
     IDS_ONLY,
     OPEN_END,
+    BodyList,
     _next_after,
     _path_of,
     _record_millis,
