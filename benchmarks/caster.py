@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from integration_tests.harness import PRIVATE_APP_TOKEN, Sandbox  # noqa: E402
-from source_hubspot.components import HubspotRecordCaster, build_object_schema, compile_casts  # noqa: E402
+from source_hubspot.components import HubspotRecordCaster, _CompiledCasts, build_object_schema  # noqa: E402
 
 PAGES = 10
 
@@ -64,7 +64,7 @@ def main() -> None:
 
     order = tuple(fresh()[0]["properties"])
     started = time.process_time()
-    compiled = compile_casts(table, order)
+    compiled = _CompiledCasts(table, order)  # as the caster builds it: the code and its itemgetter
     compile_ms = 1000 * (time.process_time() - started)
 
     def by_loop(record: Dict[str, Any]) -> None:
@@ -72,14 +72,13 @@ def main() -> None:
 
     def by_code(record: Dict[str, Any]) -> None:
         values = record["properties"]
-        compiled(record, values, *values.values())
+        compiled.apply(record, values, *compiled.values_of(values))
 
     timings: Dict[str, List[float]] = {"loop": [], "compiled": []}
     results: Dict[str, List[Dict[str, Any]]] = {}
     for _ in range(args.rounds):
         for name, cast in (("loop", by_loop), ("compiled", by_code)):
             records = fresh()
-            assert all(tuple(r["properties"]) == order for r in records), "records in another order"
             started = time.perf_counter()
             for record in records:
                 cast(record)

@@ -153,7 +153,8 @@ class HubspotJsonDecoder(JsonDecoder):
 class BodyList(list):  # type: ignore[type-arg]
     """A list in a request body that the CDK's request-option merging hands on as it is. The merging deep-copies
     every value it merges: ~1,600 copy steps for a wide search page's property names and its association reads'
-    ids, ~1 ms of CPU a page. The bodies are built per request and never changed after, so sharing them is safe."""
+    ids, ~1 ms of CPU a page. Nothing changes such a list once built (an object's property names are one list for
+    the whole run), so handing on the same list is safe."""
 
     def __deepcopy__(self, memo: Dict[int, Any]) -> BodyList:
         return self
@@ -664,7 +665,7 @@ class ObjectPagesRequester(HttpRequester):
         return (stream_slice or {}).get("object_type") or self.object_type
 
     def property_names(self, stream_slice: Optional[Mapping[str, Any]]) -> BodyList:
-        return BodyList(PropertyDefinitions.names(self.properties_requester, self.object_type_of(stream_slice)))  # type: ignore[arg-type]
+        return PropertyDefinitions.names(self.properties_requester, self.object_type_of(stream_slice))  # type: ignore[arg-type]
 
 
 @dataclass
@@ -866,10 +867,24 @@ class PropertyDefinitions(ProcessMemo):
             )
         return [prop for prop in results if isinstance(prop, Mapping) and prop.get("name")]
 
+    _names: Dict[Tuple[str, str], BodyList] = {}
+
     @classmethod
-    def names(cls, requester: HttpRequester, object_type: str) -> List[str]:
-        """Every property name of the object type, in the properties API's order."""
-        return [prop["name"] for prop in cls.get(requester, object_type)]
+    def names(cls, requester: HttpRequester, object_type: str) -> BodyList:
+        """Every property name of the object type, in the properties API's order: built once per run, as the
+        definitions are read once (every list URL and search body of the object carries them). A BodyList, so the
+        CDK does not copy it into each body; nothing changes it."""
+        key = (requester.get_url_base(), object_type)
+        names = cls._names.get(key)
+        if names is None:
+            names = cls._names[key] = BodyList(prop["name"] for prop in cls.get(requester, object_type))
+        return names
+
+    @classmethod
+    def clear(cls) -> None:
+        super().clear()
+        with cls._lock:
+            cls._names.clear()
 
 
 @dataclass

@@ -406,9 +406,9 @@ class FirstSyncRetriever(SimpleRetriever):
         if length <= LIST_URL_MAX:
             return True
         logger.info(
-            f"{self.name}: {requester.object_type_of(stream_slice)} has too many properties for a list URL ({length} characters, more than "
-            f"{LIST_URL_MAX}): its list pages carry ids and associations, and a batch read of 100 fetches their "
-            "properties."
+            f"{self.name}: {requester.object_type_of(stream_slice)} has too many properties for a list URL ({length} "
+            f"characters, more than {LIST_URL_MAX}): its list pages carry ids and associations, and a batch read of 100 "
+            "fetches their properties."
         )
         return False
 

@@ -71,3 +71,29 @@ def test_given_whole_body_reads_when_hubspot_answers_gzip_chunked_or_sized_then_
                 assert response.content == page, path
     finally:
         server.shutdown()
+
+
+def test_given_an_object_when_its_pages_ask_for_property_names_then_one_list_is_built_per_run_and_never_copied():
+    from types import SimpleNamespace
+
+    from source_hubspot.components import PropertyDefinitions
+
+    calls = []
+
+    def send_request(**kwargs):
+        calls.append(kwargs)
+        response = requests.Response()
+        response._content = json.dumps({"results": [{"name": "email"}, {"name": "firstname"}]}).encode()
+        return response
+
+    requester = SimpleNamespace(get_url_base=lambda: "http://127.0.0.1:1/", send_request=send_request)
+    PropertyDefinitions.clear()
+    try:
+        first = PropertyDefinitions.names(requester, "contacts")  # type: ignore[arg-type]
+        again = PropertyDefinitions.names(requester, "contacts")  # type: ignore[arg-type]
+        assert first == ["email", "firstname"] and again is first and isinstance(first, BodyList)
+        assert len(calls) == 1
+        merged = combine_mappings([{"properties": first}], allow_same_value_merge=True)
+        assert merged["properties"] is first
+    finally:
+        PropertyDefinitions.clear()
