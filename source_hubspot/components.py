@@ -1110,14 +1110,43 @@ class _CompiledCasts:
         self.apply = compile_casts(table, names)
 
 
+# The caster's loop in C (source_hubspot/_casts.c), built by setup.py where a C compiler is found; without it the
+# loop and the compiled Python code below do the same work, at about three times the CPU per wide record.
+try:
+    from source_hubspot._casts import cast_properties as _native_cast_properties
+except ImportError:  # pragma: no cover - depends on the build
+    _native_cast_properties = None
+
+# What the C loop recognises (their usual cases inline, anything else through the function), in its order.
+_NATIVE_KNOWN = (_cast_number, _cast_bool, _cast_datetime, _cast_date, _BOOLEANS, flat_column)
+_NATIVE_MISSING_LOGGED: List[bool] = []  # said once per process
+# A schema's plan is made again from a record whose names are not in its order, at most this many times.
+_NATIVE_REPLANS = 16
+
+
 class _SchemaCasts:
     """Per property of one schema: its caster (None for strings) and its flat column; and the compiled casts, per
-    set of properties."""
+    set of properties (Python), or the plan of the C loop: the table's entries in the order records name them."""
 
     def __init__(self, table: Dict[str, Tuple[Optional[Callable[[Any], Any]], str]]) -> None:
         self.table = table
         self.compiled: List[_CompiledCasts] = []
         self.looped = 0
+        # (names, their table entries): one tuple, replaced whole, as records threads read it concurrently.
+        self.plan: Tuple[Tuple[Any, ...], Tuple[Any, ...]] = ((), ())
+        self.replans = 0
+
+    def cast_natively(self, record: Dict[str, Any], values: Dict[str, Any]) -> None:
+        """The C loop over the record's properties. Its plan says which table entry each place holds, so a record
+        with the names in the plan's order needs no lookup by name; any other name is looked up, and the plan is
+        made again from this record (at most `_NATIVE_REPLANS` times: records of alternating orders are cast
+        correctly either way)."""
+        names, entries = self.plan
+        unplanned = _native_cast_properties(record, values, self.table, _NATIVE_KNOWN, names, entries)
+        if unplanned and self.replans < _NATIVE_REPLANS:
+            self.replans += 1
+            names = tuple(values)
+            self.plan = (names, tuple(map(self.table.get, names)))
 
     def compiled_for(self, values: Dict[str, Any]) -> Optional[Tuple[_CompiledCasts, Tuple[Any, ...]]]:
         """The compiled casts of these properties and their values in its order; None if none has this set. Same
@@ -1135,8 +1164,9 @@ class HubspotRecordCaster(TypeTransformer):
     """Casts HubSpot's string property values to the schema's types and adds `properties_<name>` columns.
 
     The CDK's default normalization validates every record with jsonschema (DESIGN.md section 5 measured ~10x the
-    CPU per wide record); here a per-property caster table is built once per schema and applied in place, by a loop
-    and, for a long stream, by code compiled for the schema (`compile_casts`). Top-level nulls are left out, as the
+    CPU per wide record); here a per-property caster table is built once per schema and applied in place: by the
+    C loop of source_hubspot/_casts.c where it is built, else by a Python loop and, for a long stream, by code
+    compiled for the schema (`compile_casts`); all give the same records. Top-level nulls are left out, as the
     emitted record would leave them out.
     """
 
@@ -1149,6 +1179,13 @@ class HubspotRecordCaster(TypeTransformer):
         if stream:
             NULL_FREE_STREAMS.add(stream)
         self._casters: Dict[int, _SchemaCasts] = {}
+        if _native_cast_properties is None and not _NATIVE_MISSING_LOGGED:
+            _NATIVE_MISSING_LOGGED.append(True)
+            logger.warning(
+                "source_hubspot._casts (the record caster in C) is not built, so records are cast in Python at about "
+                "three times the CPU per wide record. Reinstall the connector where a C compiler and the Python headers "
+                "are present (for example `apt-get install gcc python3-dev`, then `pip install --force-reinstall .`)."
+            )
 
     def _casters_for(self, schema: Mapping[str, Any]) -> _SchemaCasts:
         """Built once per schema."""
@@ -1169,7 +1206,9 @@ class HubspotRecordCaster(TypeTransformer):
             for key in [key for key, value in record.items() if value is None]:
                 del record[key]
         values = record.get("properties")
-        if isinstance(values, dict):
+        if isinstance(values, dict) and _native_cast_properties is not None:
+            casts.cast_natively(record, values)
+        elif isinstance(values, dict):
             found = casts.compiled_for(values) if casts.compiled else None
             if found is not None:
                 found[0].apply(record, values, *found[1])

@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import pytest
+
+from source_hubspot import components
 from source_hubspot.components import NULL_FREE_STREAMS, HubspotRecordCaster, build_object_schema
+
+NATIVE = components._native_cast_properties
+
+
+@pytest.fixture(params=["native", "python"])
+def caster_path(request, monkeypatch):
+    """Each caster test runs through the C loop (source_hubspot/_casts.c) and through the Python one."""
+    if request.param == "native" and NATIVE is None:
+        pytest.skip("source_hubspot._casts is not built here (no C compiler?)")
+    if request.param == "python":
+        monkeypatch.setattr(components, "_native_cast_properties", None)
+    return request.param
+
+
+@pytest.fixture
+def python_path(monkeypatch):
+    """The Python loop and its compiled code, as where the C loop is not built."""
+    monkeypatch.setattr(components, "_native_cast_properties", None)
 
 
 def _schema():
@@ -24,6 +45,7 @@ def _cast(values):
     return record
 
 
+@pytest.mark.usefixtures("caster_path")
 def test_given_string_values_when_cast_then_each_gets_its_schema_type():
     record = _cast({"amount": "1200", "is_vip": "true", "closedate": "2024-03-01T10:00:00.000Z",
                     "birthday": "1990-05-17", "city": "Lyon", "stage": "closedwon", "odd": "x"})
@@ -32,6 +54,7 @@ def test_given_string_values_when_cast_then_each_gets_its_schema_type():
     assert record["id"] == "101"
 
 
+@pytest.mark.usefixtures("caster_path")
 def test_given_numbers_when_cast_then_ints_floats_and_junk_are_told_apart():
     values = {"": None, " ": None, "12.50": 12.5, "-3": -3, "1e3": 1000.0, "abc": None, "9007199254740993": 9007199254740992.0,
               "1_000": 1000.0, " 42 ": 42}
@@ -39,6 +62,7 @@ def test_given_numbers_when_cast_then_ints_floats_and_junk_are_told_apart():
         assert _cast({"amount": text})["properties"]["amount"] == expected, text
 
 
+@pytest.mark.usefixtures("caster_path")
 def test_given_epoch_millis_when_cast_then_datetimes_and_dates_become_iso():
     record = _cast({"closedate": "1704067200000", "birthday": "1704067200000", "is_vip": "no"})
     assert record["properties"]["closedate"] == "2024-01-01T00:00:00.000Z"
@@ -46,6 +70,7 @@ def test_given_epoch_millis_when_cast_then_datetimes_and_dates_become_iso():
     assert record["properties"]["is_vip"] is False
 
 
+@pytest.mark.usefixtures("caster_path")
 def test_given_nested_values_when_cast_then_flat_columns_carry_the_same_cast_values():
     record = _cast({"amount": "7", "city": None, "unknown_new_property": 5})
     assert record["properties_amount"] == 7
@@ -56,6 +81,7 @@ def test_given_nested_values_when_cast_then_flat_columns_carry_the_same_cast_val
     assert record["properties"]["unknown_new_property"] == "5"
 
 
+@pytest.mark.usefixtures("caster_path")
 def test_given_epoch_millis_across_the_calendar_when_cast_then_each_equals_the_datetime_modules_answer():
     # The caster formats from a cache of days; the datetime module is the independent answer.
     import random
@@ -73,6 +99,7 @@ def test_given_epoch_millis_across_the_calendar_when_cast_then_each_equals_the_d
         assert record["birthday"] == day, millis
 
 
+@pytest.mark.usefixtures("caster_path")
 def test_given_digits_int_refuses_when_cast_as_dates_then_the_text_is_kept_and_nothing_raises():
     # "²" and "١٢" pass str.isdigit(); they are not epoch millis. Nor are 5,000 digits (int() refuses over 4,300).
     record = _cast({"closedate": "²", "birthday": "١٢", "amount": "²"})["properties"]
@@ -81,6 +108,7 @@ def test_given_digits_int_refuses_when_cast_as_dates_then_the_text_is_kept_and_n
     assert _cast({"closedate": long, "birthday": long})["properties"] == {"closedate": long, "birthday": long}
 
 
+@pytest.mark.usefixtures("caster_path")
 def test_given_numbers_when_cast_then_integers_stay_ints_and_decimals_floats():
     values = {"0": 0, "7": 7, "123456789012345": 123456789012345, "1234567890123456": 1234567890123456,
               "12.0": 12.0, "60191.28": 60191.28, "-0.5": -0.5, "1E3": 1000.0}
@@ -90,12 +118,14 @@ def test_given_numbers_when_cast_then_integers_stay_ints_and_decimals_floats():
     assert _cast({"amount": 5})["properties"]["amount"] == 5  # a non-string value HubSpot might send one day
 
 
+@pytest.mark.usefixtures("caster_path")
 def test_given_boolean_texts_when_cast_then_known_words_become_booleans_and_the_rest_null():
     values = {"true": True, "false": False, "TRUE": True, " yes": True, "0": False, "1": True, "No": False, "maybe": None}
     for text, expected in values.items():
         assert _cast({"is_vip": text})["properties"]["is_vip"] is expected, text
 
 
+@pytest.mark.usefixtures("caster_path")
 def test_given_top_level_nulls_when_cast_then_they_are_left_out_and_the_stream_is_known_to_be_null_free():
     # The emitted record leaves top-level nulls out; the caster, the last step before emission, already does, so
     # run.py need not search a wide record's hundreds of columns for them.
@@ -151,6 +181,7 @@ def test_given_any_values_when_cast_by_compiled_code_then_records_equal_the_loop
             assert all(type(by_code["properties"][k]) is type(by_loop["properties"][k]) for k in values), values
 
 
+@pytest.mark.usefixtures("python_path")
 def test_given_a_long_stream_when_cast_then_compiled_code_takes_over_and_other_records_still_take_the_loop():
     import random
 
@@ -193,8 +224,6 @@ def test_given_usual_values_from_a_parsed_body_when_cast_by_compiled_code_then_n
     # taken out of a parsed body, as in a sync: a character indexed out of them is not the object a literal is.)
     import orjson
 
-    from source_hubspot import components
-
     called = []
     for name in ("_number", "_bool", "_datetime", "_date"):
         monkeypatch.setitem(components._INLINE_NAMES, name, lambda value, name=name: called.append((name, value)))
@@ -205,3 +234,203 @@ def test_given_usual_values_from_a_parsed_body_when_cast_by_compiled_code_then_n
     components.compile_casts(table, tuple(values))(record, values, *values.values())
     assert called == []
     assert values["amount"] == 1200 and values["is_vip"] is True and record["properties_birthday"] == "1990-05-17"
+
+
+# ---------------------------------------------------------------------------------------------------- the C loop
+needs_native = pytest.mark.skipif(NATIVE is None, reason="source_hubspot._casts is not built here (no C compiler?)")
+
+
+class _Text(str):
+    """A str subclass: neither loop takes it for a text as HubSpot sends it."""
+
+
+def _python_cast(values, table):
+    record = {"id": "1", "properties": dict(values)}
+    HubspotRecordCaster._cast_loop(record, record["properties"], table)
+    return record
+
+
+def _assert_same(got, expected, values):
+    assert got == expected, values
+    assert list(got) == list(expected), values  # the same columns, in the same order
+    assert all(type(got[k]) is type(expected[k]) for k in expected), values
+    assert all(type(got["properties"][k]) is type(expected["properties"][k]) for k in values), values
+
+
+@needs_native
+def test_given_any_values_and_any_plan_when_cast_by_the_c_loop_then_records_equal_the_python_loops():
+    # Every place either matches the plan (its entry is taken) or is looked up; the record is the same either way,
+    # and the count of places off the plan is 0 only when the names and their order are the plan's.
+    import random
+
+    table = HubspotRecordCaster()._casters_for(_schema()).table
+    known = components._NATIVE_KNOWN
+    rng = random.Random(17)
+    names = [*table, "not_in_schema", 7]  # a property the schema lacks, and a key that is not a text
+    for _ in range(300):
+        order = rng.sample(names, rng.randint(1, len(names)))
+        values = _random_values(rng, order)
+        for name in rng.sample(order, 2 if len(order) > 1 else 1):
+            values[name] = rng.choice([_Text("2024-03-01"), _Text("12"), _Text("true"), 3, 4.5, False])
+        plan_order = rng.choice([order, order[::-1], order[:-1], [*order, "extra"], [], rng.sample(names, len(order))])
+        plan_names = tuple(plan_order)
+        plan_entries = tuple(map(table.get, plan_names))
+        record = {"id": "1", "properties": dict(values)}
+        unplanned = NATIVE(record, record["properties"], table, known, plan_names, plan_entries)
+        _assert_same(record, _python_cast(values, table), values)
+        assert (unplanned == 0) == (list(plan_order) == order), (plan_order, order)
+
+
+@needs_native
+def test_given_epoch_millis_of_up_to_18_digits_when_cast_by_the_c_loop_then_each_equals_the_python_formatting():
+    import random
+
+    table = {"d": (components._cast_datetime, "properties_d")}
+    rng = random.Random(23)
+    samples = ["0", "1", "999", "1000", "86399999", "86400000", "951782400000", "951868800000", "4102444800000",
+               "253402300799999", "253402300800000", "999999999999999999", "000000000000000001"]
+    samples += [str(rng.randrange(10 ** rng.randint(1, 18))) for _ in range(20000)]
+    for text in samples:
+        record = {"properties": {"d": text}}
+        NATIVE(record, record["properties"], table, components._NATIVE_KNOWN, (), ())
+        expected = components._datetime_of_epoch_millis(text)
+        assert record == {"properties": {"d": expected}, "properties_d": expected}, text
+
+
+@needs_native
+def test_given_usual_values_from_a_parsed_body_when_cast_by_the_c_loop_then_no_cast_function_is_called():
+    # HubSpot's usual texts are cast in C: integers, decimals, boolean words, ISO datetimes and dates, epoch millis.
+    import orjson
+
+    called = []
+
+    def recorder(name):
+        return lambda value: called.append((name, value))
+
+    number, boolean, datetime_, date = (recorder(n) for n in ("number", "bool", "datetime", "date"))
+    table = {"amount": (number, "properties_amount"), "price": (number, "properties_price"),
+             "is_vip": (boolean, "properties_is_vip"), "closedate": (datetime_, "properties_closedate"),
+             "modified": (datetime_, "properties_modified"), "birthday": (date, "properties_birthday"),
+             "city": (None, "properties_city")}
+    known = (number, boolean, datetime_, date, components._BOOLEANS, components.flat_column)
+    values = orjson.loads(b'{"amount": "1200", "price": "60191.28", "is_vip": "false", "closedate": "2024-03-01T10:00:00.000Z",'
+                          b' "modified": "1704067200123", "birthday": "1990-05-17", "city": "Lyon"}')
+    record = {"id": "1", "properties": values}
+    assert NATIVE(record, values, table, known, (), ()) == len(values)  # no plan: every place looked up
+    assert called == []
+    assert values == {"amount": 1200, "price": 60191.28, "is_vip": False, "closedate": "2024-03-01T10:00:00.000Z",
+                      "modified": "2024-01-01T00:00:00.123Z", "birthday": "1990-05-17", "city": "Lyon"}
+    assert record["properties_modified"] == "2024-01-01T00:00:00.123Z" and record["properties_price"] == 60191.28
+    # Anything else goes to the cast function, as the Python loop would call it.
+    record = {"properties": {"amount": " 7", "is_vip": "maybe", "closedate": "2024-03-01", "birthday": "1704067200000"}}
+    NATIVE(record, record["properties"], table, known, (), ())
+    assert sorted(called) == [("bool", "maybe"), ("date", "1704067200000"), ("datetime", "2024-03-01"), ("number", " 7")]
+
+
+@needs_native
+def test_given_the_c_loop_when_it_casts_then_it_keeps_no_reference_it_should_not_and_leaks_nothing():
+    import gc
+    import sys
+    import tracemalloc
+
+    import orjson
+
+    table = HubspotRecordCaster()._casters_for(_schema()).table
+    known = components._NATIVE_KNOWN
+    body = (b'{"amount": "1200", "is_vip": "true", "closedate": "1704067200123", "birthday": "1990-05-17",'
+            b' "city": "Lyon", "stage": null, "odd": "x", "amount2": "1.5", "new": 5}')
+    values = orjson.loads(body)
+    city, column = values["city"], table["city"][1]
+    city_refs, column_refs = sys.getrefcount(city), sys.getrefcount(column)
+    record = {"properties": values}
+    NATIVE(record, values, table, known, (), ())
+    # The text is now held by `properties` and by its flat column: one reference more, no other.
+    assert sys.getrefcount(city) == city_refs + 1 and sys.getrefcount(column) == column_refs + 1
+    del record, values
+    assert sys.getrefcount(city) == city_refs - 1 and sys.getrefcount(column) == column_refs
+    names = tuple(orjson.loads(body))
+    plan = (names, tuple(map(table.get, names)))
+
+    def cast_many(count):
+        for _ in range(count):
+            values = orjson.loads(body)
+            NATIVE({"properties": values}, values, table, known, *plan)
+
+    cast_many(2000)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        cast_many(100)
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        cast_many(20000)  # a leak of one small object a record would be ~600 KB here
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 50_000, grown
+
+
+@needs_native
+def test_given_a_cast_that_raises_or_wrong_arguments_when_the_c_loop_runs_then_python_gets_the_error():
+    def broken(value):
+        raise RuntimeError(f"cannot cast {value}")
+
+    table = {"a": (broken, "properties_a")}
+    with pytest.raises(RuntimeError, match="cannot cast 1"):
+        NATIVE({}, {"a": "1"}, table, components._NATIVE_KNOWN, (), ())
+    with pytest.raises(TypeError, match="cast_properties"):
+        NATIVE({}, {"a": "1"}, table, components._NATIVE_KNOWN[:3], (), ())
+    with pytest.raises(TypeError, match="cast_properties"):
+        NATIVE({}, {"a": "1"}, table, components._NATIVE_KNOWN, ("a",), ())
+
+
+@needs_native
+def test_given_records_in_one_order_then_in_changing_orders_when_cast_then_the_plan_follows_up_to_its_limit():
+    import random
+    import threading
+
+    schema = _schema()
+    caster = HubspotRecordCaster()
+    casts = caster._casters_for(schema)
+    names = list(casts.table)
+    rng = random.Random(29)
+
+    def cast_and_check(order):
+        values = _random_values(rng, order)
+        record = {"id": 5, "properties": dict(values)}
+        caster.transform(record, schema)
+        expected = _python_cast(values, casts.table)
+        expected["id"] = "5"
+        _assert_same(record, expected, values)
+
+    for _ in range(50):
+        cast_and_check(names)
+    assert casts.replans == 1 and casts.plan[0] == tuple(names)  # made once, from the first record
+    for shift in range(1, 40):  # every record in another order: cast right, the plan remade at most 16 times
+        cast_and_check(names[shift % len(names):] + names[:shift % len(names)])
+    assert casts.replans == components._NATIVE_REPLANS
+    # Threads casting records of different orders at once (the plan is replaced whole, never half).
+    casts.replans = 0
+    errors = []
+
+    def worker(seed):
+        local = random.Random(seed)
+        try:
+            for _ in range(300):
+                order = names[seed:] + names[:seed] if local.random() < 0.5 else names[::-1]
+                values = _random_values(local, order)
+                record = {"id": 5, "properties": dict(values)}
+                caster.transform(record, schema)
+                expected = _python_cast(values, casts.table)
+                expected["id"] = "5"
+                _assert_same(record, expected, values)
+        except AssertionError as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
