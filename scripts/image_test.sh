@@ -7,7 +7,8 @@
 #   1. localhost/source-hubspot-test-debian:bookworm  debootstrap --variant=minbase bookworm, imported
 #   2. localhost/source-hubspot-test-python:3.11      Debian's python3 (3.11) in a venv first on PATH with a
 #                                                     current pip, so the Dockerfile's plain `pip install` works as
-#                                                     on python:3.11-slim (Debian's own pip refuses, PEP 668);
+#                                                     on python:3.11-slim (Debian's own pip refuses, PEP 668), and
+#                                                     the Python headers, which python:3.11-slim has too;
 #                                                     plus the CA certificates this host trusts, so pip can reach
 #                                                     PyPI through a TLS-intercepting proxy. Never in the shipped image.
 # Both are reused while they exist (IMAGE_TEST_COLD=1 removes them and the built image first).
@@ -168,7 +169,7 @@ cat >"$context/Containerfile" <<EOF
 FROM $DEBIAN_IMAGE
 COPY ca/ /usr/local/share/ca-certificates/
 RUN apt-get update \\
-    && apt-get install -y --no-install-recommends ca-certificates python3 python3-venv \\
+    && apt-get install -y --no-install-recommends ca-certificates python3 python3-venv libpython3-dev \\
     && update-ca-certificates \\
     && python3 -m venv /usr/local/python \\
     && /usr/local/python/bin/pip install --no-cache-dir --quiet --upgrade pip \\
