@@ -434,3 +434,17 @@ def test_given_records_in_one_order_then_in_changing_orders_when_cast_then_the_p
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_given_no_c_loop_when_casters_are_made_then_the_log_says_so_once_with_the_fix(monkeypatch, caplog):
+    monkeypatch.setattr(components, "_native_cast_properties", None)
+    monkeypatch.setattr(components, "_NATIVE_MISSING_LOGGED", [])
+    with caplog.at_level("WARNING", logger="airbyte"):
+        HubspotRecordCaster(parameters={"name": "contacts"})
+        HubspotRecordCaster(parameters={"name": "deals"})
+    said = [r.getMessage() for r in caplog.records if "source_hubspot._casts" in r.getMessage()]
+    assert len(said) == 1 and "C compiler" in said[0] and "pip install" in said[0]
+    # Records are still cast, by the Python loop.
+    record = {"id": 1, "properties": {"amount": "12"}}
+    HubspotRecordCaster().transform(record, _schema())
+    assert record == {"id": "1", "properties": {"amount": 12}, "properties_amount": 12}
