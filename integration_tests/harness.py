@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,7 +39,8 @@ class Sandbox:
         self.url = ""
 
     def __enter__(self) -> "Sandbox":
-        port_file = Path(tempfile.mkdtemp(prefix="sandbox-")) / "port"
+        self._port_dir = Path(tempfile.mkdtemp(prefix="sandbox-"))
+        port_file = self._port_dir / "port"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sandbox", "--port", "0", "--port-file", str(port_file), *self.args],
             cwd=str(REPO),
@@ -59,6 +61,7 @@ class Sandbox:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        shutil.rmtree(self._port_dir, ignore_errors=True)
 
     def control(self, method: str, path: str, **kwargs: Any) -> Any:
         response = requests.request(method, f"{self.url}/_sandbox/{path}", timeout=120, **kwargs)
@@ -183,8 +186,26 @@ def run_connector(
     keep_full: int = 0,
 ) -> Run:
     """Runs one command. With keep_fields, records keep only those keys (except the first keep_full of each
-    stream), so a test over a large portal does not hold gigabytes of parsed records."""
+    stream), so a test over a large portal does not hold gigabytes of parsed records. Its files (a wide read's
+    output is up to a gigabyte) are removed afterwards; every stdout line that looks like JSON must be JSON."""
     workdir = Path(tempfile.mkdtemp(prefix="source-hubspot-"))
+    try:
+        return _run_in(workdir, command, config, catalog, state, timeout, extra_env, keep_fields, keep_full)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run_in(
+    workdir: Path,
+    command: str,
+    config: Optional[Dict[str, Any]],
+    catalog: Optional[Dict[str, Any]],
+    state: Optional[List[Dict[str, Any]]],
+    timeout: float,
+    extra_env: Optional[Dict[str, str]],
+    keep_fields: Optional[Iterable[str]],
+    keep_full: int,
+) -> Run:
     args = [*source_command(), command]
     for flag, payload in (("--config", config), ("--catalog", catalog), ("--state", state)):
         if payload is not None:
@@ -201,14 +222,14 @@ def run_connector(
     kept_full: Dict[str, int] = {}
     messages = []
     with open(out_path) as out:
-        for line in out:
+        for number, line in enumerate(out, 1):
             line = line.strip()
             if not line.startswith("{"):
                 continue
             try:
                 message = json.loads(line)
-            except ValueError:
-                continue
+            except ValueError as error:  # a torn or mixed line: output a destination could not read
+                raise AssertionError(f"stdout line {number} is not one JSON message ({error}): {line[:300]}") from None
             if keep is not None and message.get("type") == "RECORD":
                 stream = message["record"]["stream"]
                 if kept_full.get(stream, 0) < keep_full:

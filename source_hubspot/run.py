@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import time
 from datetime import datetime, timezone
@@ -184,10 +185,18 @@ class _StdoutBytes:
 
     def flush(self) -> None:
         with PRINT_BUFFER.lock:
-            PRINT_BUFFER.flush()
-            self._stream.write(b"".join(self._chunks))
-            self._stream.flush()
+            try:
+                PRINT_BUFFER.flush()
+                self._stream.write(b"".join(self._chunks))
+                self._stream.flush()
+            except OSError as error:  # a full disk, a closed pipe: run() says so and exits 1
+                OUTPUT_FAILED.append(error)
+                raise
         self._chunks, self._size, self._flushed_at = [], 0, time.monotonic()
+
+
+# The error that stopped the read's output, if one did.
+OUTPUT_FAILED: List[OSError] = []
 
 
 def _print_messages(source: SourceHubspot, args: List[str]) -> None:
@@ -231,14 +240,19 @@ def _print_messages(source: SourceHubspot, args: List[str]) -> None:
                     out.write_line(message.encode())
             finally:
                 _RecordBytes.enabled = False
-                out.flush()
+                if not OUTPUT_FAILED:
+                    out.flush()
 
 
 def _write_lines(lines: List[str]) -> None:
     with PRINT_BUFFER.lock:
-        for line in lines:
-            sys.stdout.write(f"{filter_secrets(line)}\n")
-        sys.stdout.flush()
+        try:
+            for line in lines:
+                sys.stdout.write(f"{filter_secrets(line)}\n")
+            sys.stdout.flush()
+        except OSError as error:
+            OUTPUT_FAILED.append(error)
+            raise
 
 
 def _configured_streams(source: SourceHubspot, catalog_path: Optional[str]) -> List[str]:
@@ -259,7 +273,26 @@ def run(args: Optional[List[str]] = None) -> None:
     if source is None:
         sys.exit(1)
     _tune_garbage_collector()
-    _print_messages(source, args)
+    try:
+        _print_messages(source, args)
+    except OSError:
+        if not OUTPUT_FAILED:
+            raise
+        _exit_on_output_failure(OUTPUT_FAILED[0])
+
+
+def _exit_on_output_failure(error: OSError) -> None:
+    """Output that could not be written is lost: stdout cannot carry the error, so stderr does, and the process
+    exits 1 at once (a normal exit would try stdout again, and end with Python's bare 120). The CDK's print buffer
+    stands in for sys.stderr, so this writes to the process's own stderr."""
+    stderr = sys.__stderr__ or sys.stderr
+    stderr.write(
+        f"source-hubspot: writing the read's output to stdout failed ({error.strerror or error}); the read stopped "
+        "and its output is incomplete. Free space where the output goes, or keep the reading end of the pipe open, "
+        "and run the sync again.\n"
+    )
+    stderr.flush()
+    os._exit(1)
 
 
 # A read allocates ~20 containers per record (dicts of parsed JSON, the CDK's record and message objects), nearly
