@@ -1183,9 +1183,10 @@ class HubspotRecordCaster(TypeTransformer):
         if _native_cast_properties is None and not _NATIVE_MISSING_LOGGED:
             _NATIVE_MISSING_LOGGED.append(True)
             logger.warning(
-                "source_hubspot._casts (the record caster in C) is not built, so records are cast in Python: a read of "
-                "wide records takes about a third more CPU. Reinstall the connector where a C compiler and the Python headers "
-                "are present (for example `apt-get install gcc python3-dev`, then `pip install --force-reinstall .`)."
+                "source_hubspot._casts (the record caster in C) is not built, so records are cast in Python: a read "
+                "of wide records takes about a third more CPU. Reinstall the connector where a C compiler and the "
+                "Python headers are present (for example `apt-get install gcc python3-dev`, then "
+                "`pip install --force-reinstall .`)."
             )
 
     def _casters_for(self, schema: Mapping[str, Any]) -> _SchemaCasts:
