@@ -188,55 +188,39 @@ def run_connector(
     """Runs one command. With keep_fields, records keep only those keys (except the first keep_full of each
     stream), so a test over a large portal does not hold gigabytes of parsed records. Its files (a wide read's
     output is up to a gigabyte) are removed afterwards; every stdout line that looks like JSON must be JSON."""
-    workdir = Path(tempfile.mkdtemp(prefix="source-hubspot-"))
-    try:
-        return _run_in(workdir, command, config, catalog, state, timeout, extra_env, keep_fields, keep_full)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _run_in(
-    workdir: Path,
-    command: str,
-    config: Optional[Dict[str, Any]],
-    catalog: Optional[Dict[str, Any]],
-    state: Optional[List[Dict[str, Any]]],
-    timeout: float,
-    extra_env: Optional[Dict[str, str]],
-    keep_fields: Optional[Iterable[str]],
-    keep_full: int,
-) -> Run:
-    args = [*source_command(), command]
-    for flag, payload in (("--config", config), ("--catalog", catalog), ("--state", state)):
-        if payload is not None:
-            path = workdir / f"{flag[2:]}.json"
-            path.write_text(json.dumps(payload))
-            args += [flag, str(path)]
-    started = time.monotonic()
-    env = dict(os.environ, **(extra_env or {}))
-    out_path, err_path = workdir / "stdout", workdir / "stderr"
-    with open(out_path, "w") as out, open(err_path, "w") as err:
-        proc = subprocess.run(args, stdout=out, stderr=err, text=True, timeout=timeout, env=env, cwd=str(REPO))
-    seconds = time.monotonic() - started
-    keep = set(keep_fields) if keep_fields is not None else None
-    kept_full: Dict[str, int] = {}
-    messages = []
-    with open(out_path) as out:
-        for number, line in enumerate(out, 1):
-            line = line.strip()
-            if not line.startswith("{"):
-                continue
-            try:
-                message = json.loads(line)
-            except ValueError as error:  # a torn or mixed line: output a destination could not read
-                raise AssertionError(f"stdout line {number} is not one JSON message ({error}): {line[:300]}") from None
-            if keep is not None and message.get("type") == "RECORD":
-                stream = message["record"]["stream"]
-                if kept_full.get(stream, 0) < keep_full:
-                    kept_full[stream] = kept_full.get(stream, 0) + 1
-                else:
-                    data = message["record"]["data"]
-                    message["record"]["data"] = {k: v for k, v in data.items() if k in keep}
-            messages.append(message)
-    stdout = "" if keep is not None else out_path.read_text()
-    return Run(proc.returncode, messages, stdout, err_path.read_text(), seconds)
+    with tempfile.TemporaryDirectory(prefix="source-hubspot-") as work:
+        workdir = Path(work)
+        args = [*source_command(), command]
+        for flag, payload in (("--config", config), ("--catalog", catalog), ("--state", state)):
+            if payload is not None:
+                path = workdir / f"{flag[2:]}.json"
+                path.write_text(json.dumps(payload))
+                args += [flag, str(path)]
+        started = time.monotonic()
+        env = dict(os.environ, **(extra_env or {}))
+        out_path, err_path = workdir / "stdout", workdir / "stderr"
+        with open(out_path, "w") as out, open(err_path, "w") as err:
+            proc = subprocess.run(args, stdout=out, stderr=err, text=True, timeout=timeout, env=env, cwd=str(REPO))
+        seconds = time.monotonic() - started
+        keep = set(keep_fields) if keep_fields is not None else None
+        kept_full: Dict[str, int] = {}
+        messages = []
+        with open(out_path) as out:
+            for number, line in enumerate(out, 1):
+                line = line.strip()
+                if not line.startswith("{"):
+                    continue
+                try:
+                    message = json.loads(line)
+                except ValueError as error:  # a torn or mixed line: output a destination could not read
+                    raise AssertionError(f"stdout line {number} is not one JSON message ({error}): {line[:300]}") from None
+                if keep is not None and message.get("type") == "RECORD":
+                    stream = message["record"]["stream"]
+                    if kept_full.get(stream, 0) < keep_full:
+                        kept_full[stream] = kept_full.get(stream, 0) + 1
+                    else:
+                        data = message["record"]["data"]
+                        message["record"]["data"] = {k: v for k, v in data.items() if k in keep}
+                messages.append(message)
+        stdout = "" if keep is not None else out_path.read_text()
+        return Run(proc.returncode, messages, stdout, err_path.read_text(), seconds)
