@@ -11,7 +11,7 @@ help:
 	@echo "make test   - install and run the whole test suite"
 	@echo "make sandbox - run the HubSpot sandbox in the foreground (Ctrl-C to stop)"
 	@echo "make bench  - the speed benchmark against the sandbox (BENCH_SIZE=small for a quick run)"
-	@echo "make bench-caster - the record caster alone on wide records: its loop against its compiled code"
+	@echo "make bench-caster - the record caster alone on wide records: its C loop against its Python loop"
 
 $(STAMP): setup.py source_hubspot/_casts.c
 	$(PYTHON) -m venv $(VENV)

@@ -13,7 +13,6 @@ import threading
 import time
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
-from operator import itemgetter
 from typing import (
     Any,
     Callable,
@@ -1048,71 +1047,8 @@ def caster_for(schema: Mapping[str, Any]) -> Callable[[Any], Any]:
 NULL_FREE_STREAMS: Set[str] = set()
 
 
-# A wide schema's casts, as straight-line code: one statement group per property, with each cast's usual case
-# inline, so a record costs no loop and no call for a value that needs no change. The code takes the property values
-# as arguments, fetched by one `itemgetter` of the property names (C: no order to check; HubSpot answers every
-# requested, defined property, null when unset). Compiled once a schema has cast `_COMPILE_AFTER` records (a short
-# stream is not worth the ~1 ms per 20 properties), for up to `_SETS_COMPILED` sets of properties; a record with
-# another set takes the loop.
-_COMPILE_AFTER = 200
-_SETS_COMPILED = 3
-_INLINE_CASTS: Dict[Callable[[Any], Any], Tuple[str, ...]] = {
-    _cast_number: (
-        "if {v}.__class__ is not str: {v} = V[{n}] = _number({v})",
-        "elif len({v}) < 16 and {v}.isdigit() and {v}.isascii(): {v} = V[{n}] = int({v})",
-        "elif '.' in {v}:",  # never an int: float() or None (float() strips what strip() would)
-        " try: {v} = V[{n}] = float({v})",
-        " except ValueError: {v} = V[{n}] = None",
-        "else: {v} = V[{n}] = _number({v})",
-    ),
-    _cast_bool: ("b = _boolean_texts({v}) if {v}.__class__ is str else None", "{v} = V[{n}] = b if b is not None else _bool({v})"),
-    _cast_datetime: (
-        "if {v}.__class__ is str and len({v}) > 10 and {v}[10] == 'T': pass",
-        "elif {v}.__class__ is str and len({v}) < 19 and {v}.isdigit() and {v}.isascii(): {v} = V[{n}] = _epoch_datetime({v})",
-        "else: {v} = V[{n}] = _datetime({v})",
-    ),
-    _cast_date: ("if not ({v}.__class__ is str and len({v}) == 10 and {v}[4] == '-' and {v}[7] == '-'): {v} = V[{n}] = _date({v})",),
-}
-_INLINE_NAMES = {
-    "_number": _cast_number, "_epoch_datetime": _datetime_of_epoch_millis, "_bool": _cast_bool,
-    "_boolean_texts": _BOOLEANS.get, "_datetime": _cast_datetime, "_date": _cast_date, "_str": str,
-}
-
-
-def compile_casts(table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]], order: Tuple[str, ...]) -> Callable[..., None]:
-    """`apply(record, values, *values_in_order)` for records whose properties are those named in `order`, their
-    values given in that order: casts `values` in place and adds each set value's flat column to `record`, as the
-    caster's loop does (a property `table` lacks is a string). Each inline test is the first test of the cast
-    function it stands for, so both give the same value."""
-    names: Dict[str, Any] = dict(_INLINE_NAMES)
-    lines = [f"def apply(R, V, {', '.join(f'v{i}' for i in range(len(order)))}):"] if order else ["def apply(R, V):", " pass"]
-    for i, name in enumerate(order):
-        cast, column = table.get(name) or (None, flat_column(name))
-        v, n, c = f"v{i}", repr(name), repr(column)  # repr is a Python literal of any text
-        if cast is None:
-            lines += [f" if {v}.__class__ is str: R[{c}] = {v}", f" elif {v} is not None: R[{c}] = V[{n}] = _str({v})"]
-            continue
-        steps = _INLINE_CASTS.get(cast)
-        if steps is None:
-            names[f"_cast{len(names)}"] = cast
-            steps = (f"{{v}} = V[{{n}}] = _cast{len(names) - 1}({{v}})",)
-        lines += [f" if {v} is not None:", *(f"  {step.format(v=v, n=n)}" for step in steps), f"  if {v} is not None: R[{c}] = {v}"]
-    exec(compile("\n".join(lines), "<property casts>", "exec"), names)  # noqa: S102 - generated from repr() literals only
-    return names["apply"]
-
-
-class _CompiledCasts:
-    """The compiled casts of one set of properties, and how to hand them a record's values."""
-
-    def __init__(self, table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]], names: Tuple[str, ...]) -> None:
-        self.count = len(names)
-        self.values_of = itemgetter(*names)  # more than one name: a tuple, in this order
-        self.apply = compile_casts(table, names)
-
-
 # The caster's loop in C (source_hubspot/_casts.c), built by setup.py where a C compiler is found; without it the
-# loop and the compiled Python code below do the same work, at about three times the caster's CPU (a read of wide
-# records: about a third more CPU in all).
+# Python loop (`HubspotRecordCaster._cast_loop`, the reference the C loop is tested against) does the same work.
 try:
     from source_hubspot._casts import cast_properties as _native_cast_properties
 except ImportError:  # pragma: no cover - depends on the build
@@ -1126,13 +1062,11 @@ _NATIVE_REPLANS = 16
 
 
 class _SchemaCasts:
-    """Per property of one schema: its caster (None for strings) and its flat column; and the compiled casts, per
-    set of properties (Python), or the plan of the C loop: the table's entries in the order records name them."""
+    """Per property of one schema: its caster (None for strings) and its flat column; and the plan of the C loop:
+    the table's entries in the order records name them."""
 
     def __init__(self, table: Dict[str, Tuple[Optional[Callable[[Any], Any]], str]]) -> None:
         self.table = table
-        self.compiled: List[_CompiledCasts] = []
-        self.looped = 0
         # (names, their table entries): one tuple, replaced whole, as records threads read it concurrently.
         self.plan: Tuple[Tuple[Any, ...], Tuple[Any, ...]] = ((), ())
         self.replans = 0
@@ -1149,26 +1083,14 @@ class _SchemaCasts:
             names = tuple(values)
             self.plan = (names, tuple(map(self.table.get, names)))
 
-    def compiled_for(self, values: Dict[str, Any]) -> Optional[Tuple[_CompiledCasts, Tuple[Any, ...]]]:
-        """The compiled casts of these properties and their values in its order; None if none has this set. Same
-        count and every name found: the same set."""
-        for compiled in self.compiled:
-            if compiled.count == len(values):
-                try:
-                    return compiled, compiled.values_of(values)
-                except KeyError:
-                    pass
-        return None
-
 
 class HubspotRecordCaster(TypeTransformer):
     """Casts HubSpot's string property values to the schema's types and adds `properties_<name>` columns.
 
     The CDK's default normalization validates every record with jsonschema (DESIGN.md section 5 measured ~10x the
     CPU per wide record); here a per-property caster table is built once per schema and applied in place: by the
-    C loop of source_hubspot/_casts.c where it is built, else by a Python loop and, for a long stream, by code
-    compiled for the schema (`compile_casts`); all give the same records. Top-level nulls are left out, as the
-    emitted record would leave them out.
+    C loop of source_hubspot/_casts.c where it is built, else by the same loop in Python (`_cast_loop`); both give
+    the same records. Top-level nulls are left out, as the emitted record would leave them out.
     """
 
     config: Mapping[str, Any]
@@ -1208,17 +1130,11 @@ class HubspotRecordCaster(TypeTransformer):
             for key in [key for key, value in record.items() if value is None]:
                 del record[key]
         values = record.get("properties")
-        if isinstance(values, dict) and _native_cast_properties is not None:
-            casts.cast_natively(record, values)
-        elif isinstance(values, dict):
-            found = casts.compiled_for(values) if casts.compiled else None
-            if found is not None:
-                found[0].apply(record, values, *found[1])
+        if isinstance(values, dict):
+            if _native_cast_properties is not None:
+                casts.cast_natively(record, values)
             else:
                 self._cast_loop(record, values, casts.table)
-                casts.looped += 1
-                if casts.looped >= _COMPILE_AFTER and len(casts.compiled) < _SETS_COMPILED and len(values) > 1:
-                    casts.compiled.append(_CompiledCasts(casts.table, tuple(values)))
         if "id" in record and not isinstance(record["id"], str):
             record["id"] = str(record["id"])
 

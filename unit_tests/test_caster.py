@@ -20,12 +20,6 @@ def caster_path(request, monkeypatch):
     return request.param
 
 
-@pytest.fixture
-def python_path(monkeypatch):
-    """The Python loop and its compiled code, as where the C loop is not built."""
-    monkeypatch.setattr(components, "_native_cast_properties", None)
-
-
 def _schema():
     properties = [
         {"name": "amount", "type": "number"},
@@ -144,7 +138,7 @@ def test_given_top_level_nulls_when_cast_then_they_are_left_out_and_the_stream_i
     assert "a_cast_stream" in NULL_FREE_STREAMS
 
 
-# ---------------------------------------------------------------------------------------------------- compiled casts
+# ---------------------------------------------------------------------------------------------------- random values
 _TEXTS = ["", " ", "0", "1", "7", "-3", "12.50", "1e3", "1E3", "1.5e3", " 3.25 ", ".", "1.2.3", "+4.5", "60191.28", "abc", "true", "false", "TRUE", " yes", "no", "maybe",
           "²", "١٢", "1_000", " 42 ", "123456789012345", "1234567890123456", "9007199254740993", "1704067200000",
           "-86400001", "1704067200123", "253402300800000", "99999999999999999", "1" * 5000, "2024-03-01", "2024-03-01T10:00:00.000Z", "2024-03-01 10:00", "2024/03/01", "x" * 12, "ünïcode"]
@@ -163,82 +157,6 @@ def _random_values(rng, names):
         else:
             values[name] = rng.choice(_TEXTS)
     return values
-
-
-def test_given_any_values_when_cast_by_compiled_code_then_records_equal_the_loops():
-    # The compiled casts inline each cast's first test; the loop calls the cast functions. Both must agree on every
-    # value, and on which flat columns appear, whatever the order of the properties (one the schema lacks included).
-    import random
-
-    from source_hubspot.components import compile_casts
-
-    schema = _schema()
-    table = HubspotRecordCaster()._casters_for(schema).table
-    rng = random.Random(11)
-    for attempt in range(4):
-        order = tuple(rng.sample([*table, "not_in_schema"], len(table) + 1))
-        compiled = compile_casts(table, order)
-        for _ in range(600):
-            values = _random_values(rng, order)
-            by_loop = {"id": "1", "properties": dict(values)}
-            by_code = {"id": "1", "properties": dict(values)}
-            HubspotRecordCaster._cast_loop(by_loop, by_loop["properties"], table)
-            compiled(by_code, by_code["properties"], *by_code["properties"].values())
-            assert by_code == by_loop, values
-            assert all(type(by_code[k]) is type(by_loop[k]) for k in by_loop), values
-            assert all(type(by_code["properties"][k]) is type(by_loop["properties"][k]) for k in values), values
-
-
-@pytest.mark.usefixtures("python_path")
-def test_given_a_long_stream_when_cast_then_compiled_code_takes_over_and_other_records_still_take_the_loop():
-    import random
-
-    caster, schema, casts, names = _fresh_caster()
-    rng = random.Random(3)
-    for _ in range(250):
-        caster.transform({"id": 1, "properties": _random_values(rng, names)}, schema)
-    assert len(casts.compiled) == 1 and casts.looped == 200
-    # The same properties in any order: the compiled code (it takes the values by name), as the loop would cast them.
-    for shift in range(1, 6):
-        shuffled = names[shift:] + names[:shift]
-        values = _random_values(rng, shuffled)
-        record = {"id": 3, "properties": dict(values)}
-        caster.transform(record, schema)
-        expected = {"id": 3, "properties": dict(values)}
-        HubspotRecordCaster._cast_loop(expected, expected["properties"], casts.table)
-        expected["id"] = "3"
-        assert record == expected and list(record["properties"]) == shuffled
-    assert casts.looped == 200 and len(casts.compiled) == 1
-    # A property the schema lacks in place of one it has (same count), or one more or fewer: not that code. Each is
-    # cast by the loop, as the loop would; past the first 200 records, each new set then gets its code, up to three.
-    odd = {**{name: "1" for name in names[1:]}, "brand_new": "2024-01-01"}
-    for values in (odd, {**odd, names[0]: "2"}, {name: "1" for name in names[2:]}, {name: "1" for name in names[3:]}):
-        assert casts.compiled_for(dict(values)) is None
-        record = {"id": 2, "properties": dict(values)}
-        caster.transform(record, schema)
-        expected = {"id": 2, "properties": dict(values)}
-        HubspotRecordCaster._cast_loop(expected, expected["properties"], casts.table)
-        expected["id"] = "2"
-        assert record == expected
-    assert casts.looped == 204 and len(casts.compiled) == 3
-    assert casts.compiled_for(dict(odd)) is not None and casts.compiled_for({name: "1" for name in names[3:]}) is None
-
-
-def test_given_usual_values_from_a_parsed_body_when_cast_by_compiled_code_then_no_cast_function_is_called(monkeypatch):
-    # The usual case of each cast is inline: for HubSpot's usual texts the compiled code calls no function. (Texts
-    # taken out of a parsed body, as in a sync: a character indexed out of them is not the object a literal is.)
-    import orjson
-
-    called = []
-    for name in ("_number", "_bool", "_datetime", "_date"):
-        monkeypatch.setitem(components._INLINE_NAMES, name, lambda value, name=name: called.append((name, value)))
-    table = HubspotRecordCaster()._casters_for(_schema()).table
-    values = orjson.loads(b'{"amount": "1200", "is_vip": "true", "closedate": "2024-03-01T10:00:00.000Z", '
-                          b'"birthday": "1990-05-17", "city": "Lyon", "stage": "closedwon", "odd": "x"}')
-    record = {"id": "1", "properties": values}
-    components.compile_casts(table, tuple(values))(record, values, *values.values())
-    assert called == []
-    assert values["amount"] == 1200 and values["is_vip"] is True and record["properties_birthday"] == "1990-05-17"
 
 
 # ---------------------------------------------------------------------------------------------------- the C loop
