@@ -1106,7 +1106,7 @@ class HubspotRecordCaster(TypeTransformer):
             _NATIVE_MISSING_LOGGED.append(True)
             logger.warning(
                 "source_hubspot._casts (the record caster in C) is not built, so records are cast in Python: a read "
-                "of wide records takes about a third more CPU. Reinstall the connector where a C compiler and the "
+                "of wide records takes about 1.5 times the CPU. Reinstall the connector where a C compiler and the "
                 "Python headers are present (for example `apt-get install gcc python3-dev`, then "
                 "`pip install --force-reinstall .`)."
             )
