@@ -24,7 +24,7 @@ PROGRESS = re.compile(
 REPORT = re.compile(
     r"^sync report (\w+): (completed|failed|skipped)(?: \((.*)\))?, ([\d,]+) records? \(([\d,]+) archived\), "
     r"([\d,]+) pages?, ([\d,]+) API calls?, ([\d,]+) retr(?:y|ies), ([\d,]+) rate-limited \(429\), ([\d.]+) s, "
-    r"([\d,]+) records/s$"
+    r"([\d,]+) records/s(?:; (.*))?$"
 )
 
 

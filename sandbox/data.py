@@ -167,6 +167,7 @@ def now_ms() -> int:
 START_MS = to_ms(datetime(2022, 1, 1, tzinfo=timezone.utc))
 END_CREATED_MS = to_ms(datetime(2024, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc))
 END_UPDATED_MS = to_ms(datetime(2025, 6, 1, tzinfo=timezone.utc))
+FUTURE_MS = to_ms(datetime(2099, 1, 1, tzinfo=timezone.utc))  # mutate(future_updated=...): updatedAt in 2099
 SAME_TS_MS = to_ms(datetime(2024, 6, 15, 12, 0, 0, 123000, tzinfo=timezone.utc))
 PROP_META_CREATED = "2019-08-06T02:41:08.029Z"
 
@@ -593,6 +594,7 @@ class ObjectStore:
         return rec
 
     def archive(self, rec, ms):
+        """Archives `rec` at `ms`: archivedAt moves, updatedAt and the modification date stay (as HubSpot's)."""
         rec.archived = True
         rec.archived_iso = iso_ms(ms)
         bisect.insort(self.archived_ids, rec.id)
@@ -647,7 +649,6 @@ class Store:
         for aid in sorted(rng.sample(candidates, min(n_arch, len(candidates)))):
             rec = store.recs[aid]
             arch = rec.updated + rng.randint(0, max(0, END_UPDATED_MS - rec.updated))
-            rec.set_updated(arch)
             store.archive(rec, arch)
 
     def add_assoc(self, a, aid, b, bid, bits=BIT_DEFAULT):
@@ -794,7 +795,10 @@ class Store:
             return "false" if old == "true" else "true"
         return None if old is not None else spec.pool[0]
 
-    def mutate(self, otype, update=0, create=0, archive=0, seed=None, associate=None):
+    def mutate(self, otype, update=0, create=0, archive=0, seed=None, associate=None, future_updated=0):
+        """Changes records of `otype` (seeded by `seed`): `update` records get new values, `archive` are archived
+        (archivedAt now, updatedAt unchanged), `create` are new; `future_updated` active records get an updatedAt
+        and modification date in 2099 (a clock HubSpot's data sometimes has), listed under "future_updated"."""
         with self.lock:
             rng = self._rng(seed)
             store = self.objects[otype]
@@ -817,10 +821,17 @@ class Store:
                 pool = [rid for rid in pool if not store.recs[rid].archived]
                 for rid in sorted(rng.sample(pool, min(archive, len(pool)))):
                     rec = store.recs[rid]
-                    rec.set_updated(ts)
                     rec.vis = ts
                     store.archive(rec, ts)
                     result["archived"].append(rec.sid)
+            if future_updated:
+                result["future_updated"] = []
+                pool = [rid for rid in store.ids if not store.recs[rid].archived]
+                for rid in sorted(rng.sample(pool, min(future_updated, len(pool)))):
+                    rec = store.recs[rid]
+                    rec.set_updated(FUTURE_MS + rng.randint(0, 364 * 86400000))
+                    rec.vis = ts
+                    result["future_updated"].append(rec.sid)
             for _ in range(create):
                 rid = (store.ids[-1] if store.ids else ID_BASE[otype]) + rng.randint(1, 3)
                 rec = store.new_rec(rid, ts, ts)

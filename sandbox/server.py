@@ -8,6 +8,7 @@ import argparse
 import base64
 import bisect
 import dataclasses
+import json as std_json
 import random
 import re
 import secrets
@@ -26,6 +27,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from sandbox import analyst as A
 from sandbox import data as D
 from sandbox.faults import Faults
+from sandbox.quirks import Quirks
 
 try:
     import orjson
@@ -98,6 +100,7 @@ class SandboxConfig:
     # what a client that assumes the order does then.
     list_order: str = "ascending"
     faults: Optional[dict] = None
+    quirks: Optional[dict] = None  # hostile-but-legal answers, off by default: see sandbox/quirks.py
     portal_id: int = 12345678
     owners: int = 10  # active owners (the five hubspot_owner_id values among them)
     archived_owners: int = 3
@@ -154,6 +157,31 @@ def decode_cursor(s: str) -> int:
                                f"previous response.")
 
 
+LIST_CURSOR_TAGS = "be"  # b: the disorder block's part of a listing; e: the empty page here was given (quirks)
+
+
+def encode_list_cursor(n: int, tags: str = "") -> str:
+    """A list cursor; without tags exactly `encode_cursor(n)`."""
+    if not tags:
+        return encode_cursor(n)
+    return base64.urlsafe_b64encode(f"sbx:{n}:{tags}".encode()).decode().rstrip("=")
+
+
+def decode_list_cursor(s: str):
+    """-> (position, tags) of a cursor from `encode_list_cursor`."""
+    try:
+        raw = base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)).decode()
+        if not raw.startswith("sbx:"):
+            raise ValueError
+        n, _, tags = raw[4:].partition(":")
+        if tags.strip(LIST_CURSOR_TAGS):
+            raise ValueError
+        return int(n), "".join(t for t in LIST_CURSOR_TAGS if t in tags)
+    except Exception:
+        raise validation_error(f"Invalid paging cursor: {s!r}. Use the value of paging.next.after from the "
+                               f"previous response.")
+
+
 def iso_now():
     return D.iso_ms(D.now_ms())
 
@@ -198,6 +226,7 @@ class SandboxApp:
         self.general_window = RollingWindow()
         self.daily_count = 0
         self.faults = Faults(cfg.faults)
+        self.quirks = Quirks(cfg.quirks)
         self.latency_rng = random.Random(cfg.seed)
         self.base_url = f"http://{cfg.host}:{cfg.port}"
         self.reset_stats()
@@ -207,7 +236,7 @@ class SandboxApp:
     def reset_stats(self):
         with self.state_lock:
             self.stats = {"requests": {}, "total": 0, "status_counts": {}, "tokens_issued": 0,
-                          "faults": {}}
+                          "faults": {}, "quirks": {}}
 
     def _count(self, key, status):
         with self.state_lock:
@@ -224,6 +253,11 @@ class SandboxApp:
         with self.state_lock:
             f = self.stats["faults"]
             f[kind] = f.get(kind, 0) + 1
+
+    def _count_quirk(self, kind, n=1):
+        with self.state_lock:
+            f = self.stats["quirks"]
+            f[kind] = f.get(kind, 0) + n
 
     # -------------------------------------------------------------- dispatch
     def dispatch(self, method, raw_path, headers, body):
@@ -516,7 +550,7 @@ class SandboxApp:
                                    errors=[{"message": f"limit must be between 1 and {LIST_MAX_LIMIT}",
                                             "code": "INVALID_LIMIT"}])
         after = q.get("after", [None])[0]
-        start = decode_cursor(after) if after else 0
+        start, tags = decode_list_cursor(after) if after else (0, "")
         archived = (q.get("archived", ["false"])[0] or "false").lower() == "true"
         store = self.store
         names = store.resolve_property_names(otype, self._csv(q, "properties"))
@@ -530,10 +564,14 @@ class SandboxApp:
             ostore = store.objects[otype]
             ids = ostore.archived_ids if archived else ostore.ids
             recs = ostore.recs
-            if self.cfg.list_order == "scrambled":
-                page, next_id = self._scrambled_page(ostore, archived, start, limit)
+            if self.quirks.list_active:
+                page, cur = self._quirky_list_page(otype, ostore, archived, start, tags, limit, after)
             else:
-                page, next_id = self._id_ordered_page(ids, recs, archived, start, limit)
+                if self.cfg.list_order == "scrambled":
+                    page, next_id = self._scrambled_page(ostore, archived, start, limit)
+                else:
+                    page, next_id = self._id_ordered_page(ids, recs, archived, start, limit)
+                cur = encode_cursor(next_id) if next_id is not None else None
             results = []
             for rec in page:
                 d = self._with_history(otype, rec, store.record_json(otype, rec, names), with_history)
@@ -543,8 +581,7 @@ class SandboxApp:
                         d["associations"] = a
                 results.append(d)
         out = {"results": results}
-        if next_id is not None:
-            cur = encode_cursor(next_id)
+        if cur is not None:
             params = [(k, v) for k, vals in q.items() if k != "after" for v in vals]
             params.append(("after", cur))
             out["paging"] = {"next": {"after": cur, "link": f"{self.base_url}{path}?{urlencode(params)}"}}
@@ -567,6 +604,82 @@ class SandboxApp:
                 return page, rec.id
             i += 1
         return page, None
+
+    def _quirky_list_page(self, otype, ostore, archived, start, tags, limit, after):
+        """A list page with the list quirks that are on (sandbox/quirks.py): (records, next cursor or None)."""
+        qk = self.quirks
+        given_empty, tags = "e" in tags, tags.replace("e", "")
+        if self.cfg.list_order == "scrambled":
+            page, _ = self._scrambled_page(ostore, archived, start, limit + 1)
+            more = len(page) > limit
+            page = page[:limit]
+            nexts = [encode_list_cursor(start + k) for k in range(len(page))] + [
+                encode_list_cursor(start + len(page)) if more else None]
+        else:
+            block = None
+            if qk.on("list_disorder_block", "list"):
+                ids = ostore.archived_ids if archived else ostore.ids
+                block = qk.disorder_block(otype, archived,
+                                          lambda: [i for i in ids if ostore.recs[i].archived == archived])
+            page, nexts = self._id_page_with_block(ostore, archived, start, tags, limit, block)
+        if page and not given_empty and qk.list_empty(otype, archived, start, tags):
+            self._count_quirk("empty_pages")
+            page, nxt = [], encode_list_cursor(start, tags + "e")
+        else:
+            keep = qk.list_short(otype, archived, start, tags, len(page)) if nexts[-1] is not None else None
+            if keep is not None:
+                self._count_quirk("short_pages")
+                page = page[:keep]
+            nxt = nexts[len(page)]
+        if qk.on("repeat_cursor", "list"):
+            nxt, looped = qk.next_cursor(("list", otype, archived), ("list", otype, archived), bool(after), nxt)
+            if looped:
+                self._count_quirk("repeat_cursor")
+        return page, nxt
+
+    @staticmethod
+    def _id_page_with_block(ostore, archived, start, tags, limit, block):
+        """An id-ordered page of a listing whose ids in `block` (first id, last id; or None) come after all the
+        others ('b' in tags: the block's part). -> (records, cursors): cursors[k] is the cursor of the page that
+        starts after the first k records (None: nothing more)."""
+        ids, recs = (ostore.archived_ids if archived else ostore.ids), ostore.recs
+        lo, hi = block if block else (None, None)
+
+        def records_from(first_id, in_block):
+            i, n = bisect.bisect_left(ids, first_id), len(ids)
+            while i < n:
+                rid = ids[i]
+                i += 1
+                if in_block and rid > hi:
+                    return
+                if not in_block and block is not None and lo <= rid <= hi:
+                    continue
+                rec = recs[rid]
+                if rec.archived == archived:
+                    yield rec
+
+        def take(first_id, in_block):
+            found = []
+            for rec in records_from(first_id, in_block):
+                found.append(rec)
+                if len(found) > limit:
+                    break
+            return found
+
+        in_block = "b" in tags and block is not None
+        found = take(start, in_block)
+        if not found and not in_block and block is not None:  # the other records are done: the block's part
+            in_block, found = True, take(lo, True)
+        phase = "b" if in_block else ""
+        page = found[:limit]
+        cursors = [encode_list_cursor(rec.id, phase) for rec in page]
+        if len(found) > limit:
+            cursors.append(encode_list_cursor(found[limit].id, phase))
+        elif not in_block and block is not None and take(lo, True):
+            cursors.append(encode_list_cursor(lo, "b"))
+        else:
+            cursors.append(None)
+        return page, cursors
 
     @staticmethod
     def _scrambled_page(ostore, archived, start, limit):
@@ -619,13 +732,16 @@ class SandboxApp:
         started = iso_now()
         store = self.store
         names = store.resolve_property_names(otype, props)
-        results, missing, seen = [], [], set()
+        results, missing, seen, failed = [], [], set(), []
         with store.lock:
             for inp in inputs:
                 sid = str(inp.get("id") if isinstance(inp, dict) else inp)
                 if sid in seen:
                     continue
                 seen.add(sid)
+                if self.quirks.batch_fails("objects", (otype, archived), sid):
+                    failed.append(sid)
+                    continue
                 rec = self._rec_by_id(otype, sid, archived)
                 if rec is None:
                     missing.append(sid)
@@ -634,16 +750,30 @@ class SandboxApp:
                                                       with_history))
         out = {"status": "COMPLETE", "results": results}
         status = 200
+        errors = []
         if missing:
+            errors.append({"status": "error", "category": "OBJECT_NOT_FOUND",
+                           "message": f"Could not get some {D.SINGULAR[otype].upper()} objects, they may be "
+                                      f"deleted or not exist. Check that ids are valid.",
+                           "context": {"ids": missing}})
+        if failed:
+            self._count_quirk("partial_batch_errors", len(failed))
+            errors.append(self._internal_batch_error(failed))
+        if errors:
             status = 207
-            out["numErrors"] = 1
-            out["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND",
-                              "message": f"Could not get some {D.SINGULAR[otype].upper()} objects, they may be "
-                                         f"deleted or not exist. Check that ids are valid.",
-                              "context": {"ids": missing}}]
+            out["numErrors"] = len(errors)
+            out["errors"] = errors
         out["startedAt"] = started
         out["completedAt"] = iso_now()
         return Response(status, dumps(out))
+
+    @staticmethod
+    def _internal_batch_error(ids):
+        """The error entry of inputs a batch read failed to read (quirk partial_batch_errors)."""
+        return {"status": "error", "category": "INTERNAL_ERROR",
+                "message": f"internal error, reference {cid()}: the inputs in context.ids could not be read; "
+                           f"retry them",
+                "context": {"ids": ids}}
 
     # -------------------------------------------------------------- associations
     def _v4_to(self, direction, lst):
@@ -659,8 +789,9 @@ class SandboxApp:
         started = iso_now()
         direction = D.ASSOC_DIRS.get((a, b))
         page = self.cfg.assoc_page_size
-        results, errors = [], []
+        results, errors, failed = [], [], []
         store = self.store
+        qk = self.quirks
         with store.lock:
             for inp in inputs:
                 if not isinstance(inp, dict):
@@ -668,6 +799,9 @@ class SandboxApp:
                 sid = str(inp.get("id"))
                 after = inp.get("after")
                 start = decode_cursor(str(after)) if after else 0
+                if qk.batch_fails("associations", (a, b, str(after or "")), sid):
+                    failed.append(sid)
+                    continue
                 rec = self._rec_by_id(a, sid)
                 lst = store.associations_of(a, rec.id, b) if (rec is not None and direction) else []
                 if start:
@@ -679,9 +813,17 @@ class SandboxApp:
                                    "message": f"No {b} is associated with {D.SINGULAR[a]} {sid}."})
                     continue
                 r = {"from": {"id": sid}, "to": self._v4_to(direction, lst[:page])}
-                if len(lst) > page:
-                    r["paging"] = {"next": {"after": encode_cursor(lst[page][0]), "link": None}}
+                nxt = encode_cursor(lst[page][0]) if len(lst) > page else None
+                if qk.on("repeat_cursor", "associations") and (after or nxt):
+                    nxt, looped = qk.next_cursor(("associations", a, b), ("associations", a, b, sid), bool(after), nxt)
+                    if looped:
+                        self._count_quirk("repeat_cursor")
+                if nxt is not None:
+                    r["paging"] = {"next": {"after": nxt, "link": None}}
                 results.append(r)
+        if failed:
+            self._count_quirk("partial_batch_errors", len(failed))
+            errors.append(self._internal_batch_error(failed))
         out = {"status": "COMPLETE", "results": results}
         status = 200
         if errors:
@@ -835,9 +977,12 @@ class SandboxApp:
         names = store.resolve_property_names(otype, requested)
         lag_ms = self.cfg.search_lag_seconds * 1000
         now = D.now_ms()
+        qkey = None
+        if self.quirks.search_active:  # what the query is, without its paging: the seed of its page quirks
+            qkey = std_json.dumps([otype, groups, body.get("sorts") or [], query], sort_keys=True, default=str)
         keyset = self._keyset_query(schema, groups, sorts, query, lag_ms)
         if keyset is not None:
-            return self._keyset_search(otype, keyset, after, limit, names)
+            return self._keyset_search(otype, keyset, after, limit, names, qkey)
         with store.lock:
             ostore = store.objects[otype]
             recs = ostore.recs
@@ -867,12 +1012,23 @@ class SandboxApp:
                 else:
                     matches.sort(key=key)
             total = len(matches)
-            page = matches[after:after + limit]
+            lo, hi, nxt = self._search_window(qkey, after, limit, total)
+            page = matches[lo:hi]
             results = [store.record_json(otype, rec, names) for rec in page]
         out = {"total": total, "results": results}
-        if after + limit < total:
-            out["paging"] = {"next": {"after": str(after + limit)}}
+        if nxt is not None:
+            out["paging"] = {"next": {"after": str(nxt)}}
         return Response(200, dumps(out))
+
+    def _search_window(self, qkey, after, limit, total):
+        """(lo, hi, next offset or None): the page at offset `after` holds results[lo:hi] of the query's `total`
+        results. Without search quirks (qkey None) that is [after, after + limit)."""
+        if qkey is None:
+            return after, after + limit, (after + limit if after + limit < total else None)
+        lo, hi, nxt, events = self.quirks.search_window(qkey, after, limit, total)
+        for kind in events:
+            self._count_quirk(kind)
+        return lo, hi, nxt
 
     # -------------------------------------------------------------- keyset search, cached
     def _keyset_query(self, schema, groups, sorts, query, lag_ms):
@@ -894,7 +1050,7 @@ class SandboxApp:
             return None
         return [f for f in filters if not keys or f is not keys[0]], last_id, descending
 
-    def _keyset_search(self, otype, keyset, after, limit, names):
+    def _keyset_search(self, otype, keyset, after, limit, names, qkey=None):
         rest, last_id, descending = keyset
         store = self.store
         cache_key = (otype, dumps(rest))
@@ -914,15 +1070,17 @@ class SandboxApp:
             if descending:
                 end = bisect.bisect_left(ids, last_id) if last_id is not None else len(ids)
                 total = end
-                page = matched[max(0, end - after - limit):max(0, end - after)][::-1]
+                lo, hi, nxt = self._search_window(qkey, after, limit, total)
+                page = matched[max(0, end - hi):max(0, end - lo)][::-1]
             else:
                 start = bisect.bisect_right(ids, last_id)
                 total = len(ids) - start
-                page = matched[start + after:start + after + limit]
+                lo, hi, nxt = self._search_window(qkey, after, limit, total)
+                page = matched[start + lo:start + hi]
             results = [store.record_json(otype, rec, names) for rec in page]
         out = {"total": total, "results": results}
-        if after + limit < total:
-            out["paging"] = {"next": {"after": str(after + limit)}}
+        if nxt is not None:
+            out["paging"] = {"next": {"after": str(nxt)}}
         return Response(200, dumps(out))
 
     # -------------------------------------------------------------- analyst tables (sandbox/analyst.py)
@@ -1048,7 +1206,8 @@ class SandboxApp:
             try:
                 res = store.mutate(otype, update=int(b.get("update", 0) or 0), create=int(b.get("create", 0) or 0),
                                    archive=int(b.get("archive", 0) or 0), seed=b.get("seed"),
-                                   associate=b.get("associate"))
+                                   associate=b.get("associate"),
+                                   future_updated=int(b.get("future_updated", 0) or 0))
             except ValueError as e:
                 raise ApiError(400, {"status": "error", "message": str(e)})
             return Response(200, dumps(res))
@@ -1104,10 +1263,16 @@ class SandboxApp:
                 self.refresh_tokens.add(str(b["add_refresh_token"]))
         if "faults" in b:
             self.faults = Faults(b["faults"])
+        if "quirks" in b:
+            try:
+                self.quirks = Quirks(b["quirks"])
+            except (TypeError, ValueError) as e:
+                raise ApiError(400, {"status": "error", "message": f"bad quirks: {e}"})
 
     def config_json(self):
         d = {k: getattr(self.cfg, k) for k in self.LIVE_KEYS}
         d["faults"] = self.faults.spec
+        d["quirks"] = self.quirks.spec
         d["daily_count"] = self.daily_count
         d["refresh_tokens"] = len(self.refresh_tokens)
         return d
@@ -1271,6 +1436,8 @@ def build_arg_parser():
     p.add_argument("--archived-owners", type=int, default=3)
     p.add_argument("--list-order", choices=("ascending", "scrambled"), default="ascending",
                    help="the order of list pages: by id (HubSpot's) or a fixed scrambled order")
+    p.add_argument("--quirks", type=std_json.loads, default=None,
+                   help='JSON of hostile-but-legal answers to give (sandbox/quirks.py), e.g. \'{"empty_pages": 0.2}\'')
     p.add_argument("--fault-rate", type=float, default=0.0, help="shorthand for faults.error_rate")
     p.add_argument("--fault-seed", type=int, default=1)
     return p

@@ -45,6 +45,7 @@ from airbyte_cdk.sources.declarative.schema.schema_loader import SchemaLoader
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_hubspot.api import next_after, read_batch, repeated_cursor_error
 from source_hubspot.components import (
     EARLIEST_PROBE,
     EARLIEST_PROBE_BEFORE,
@@ -53,21 +54,13 @@ from source_hubspot.components import (
     SkipsOldEmptyWindows,
     earliest_probe_body,
     keyset_window_filters,
+    modified_property_of,
+    with_keyset_after,
     is_missing_scope,
     parse_body,
 )
 
 logger = logging.getLogger("airbyte")
-
-# HubSpot errors in a 207 batch answer that only mean "nothing to return for this id" (no links; deleted since the
-# search): anything else in a batch answer stops the sync rather than losing rows silently.
-_BENIGN_BATCH_ERRORS = {"OBJECT_NOT_FOUND"}
-
-
-def modified_property(object_type: str) -> str:
-    """The property HubSpot bumps when a record changes: contacts have their own name for it."""
-    return "lastmodifieddate" if object_type == "contacts" else "hs_lastmodifieddate"
-
 
 def _for_type(mapping: Mapping[str, Any], object_type: str) -> List[str]:
     """A per-object-type list from a manifest parameter: the type's own entry, else the `*` entry."""
@@ -265,18 +258,18 @@ class IdSearchRequester(SkipsOldEmptyWindows, HttpRequester):
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> Mapping[str, Any]:
         object_type = self._type_of(stream_slice)
-        modified = modified_property(object_type)
+        modified = modified_property_of(object_type)
         if (stream_slice or {}).get(EARLIEST_PROBE):
             return earliest_probe_body(modified, (stream_slice or {}).get(EARLIEST_PROBE_BEFORE))
         common = keyset_window_filters(modified, stream_slice, next_page_token)
         required = _for_type(self.has_any_of, object_type)
         groups = [{"filters": [*common, {"propertyName": name, "operator": "HAS_PROPERTY"}]} for name in required]
-        return {
+        return with_keyset_after({
             "filterGroups": groups or [{"filters": common}],
             "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
             "properties": list(dict.fromkeys([modified, *_for_type(self.search_properties, object_type)])),
             "limit": self.page_size,
-        }
+        }, next_page_token)
 
     def send_request(self, *args: Any, **kwargs: Any) -> Optional[requests.Response]:  # type: ignore[override]
         object_type = self._type_of(kwargs.get("stream_slice"))
@@ -320,11 +313,6 @@ def _searched_type(response: requests.Response) -> str:
     return parts[-2] if len(parts) >= 2 else ""
 
 
-def _is_last_page(response: requests.Response) -> bool:
-    body = parse_body(response)
-    return not ((body.get("paging") or {}).get("next") or {}).get("after") if isinstance(body, dict) else True
-
-
 def _window(response: requests.Response) -> Tuple[str, str]:
     """The modification-date bounds of the search that produced this page (they identify its partition)."""
     low = high = ""
@@ -340,16 +328,8 @@ def _window(response: requests.Response) -> Tuple[str, str]:
     return low, high
 
 
-def _check_batch_errors(body: Mapping[str, Any], what: str) -> None:
-    errors = [e for e in body.get("errors") or [] if isinstance(e, Mapping) and e.get("category") not in _BENIGN_BATCH_ERRORS]
-    if errors:
-        first = errors[0]
-        raise AirbyteTracedException(
-            message=f"HubSpot could not read {what} ({first.get('category')}: {first.get('message')}). Retry the sync; "
-            "if it persists, report it to HubSpot support with the correlation id in the log.",
-            internal_message=f"batch errors: {errors[:3]!r}",
-            failure_type=FailureType.transient_error,
-        )
+def _from_id(result: Mapping[str, Any]) -> str:
+    return str((result.get("from") or {}).get("id"))
 
 
 def _changed(results: Iterable[Mapping[str, Any]]) -> List[Tuple[str, Any]]:
@@ -460,6 +440,7 @@ class AssociationLinksExtractor(RecordExtractor):
         self.targets: Dict[str, List[str]] = {k: list(v) for k, v in (parameters.get("link_targets") or {}).items()}
         self.associations_path = str(parameters.get("associations_path") or "/crm/v4/associations")
         self.batch_size = int(parameters.get("association_batch_size") or 1000)
+        self.backoff = float(self.config.get("retry_backoff_factor", 1) or 0)
         self._lock = threading.Lock()
         self._pending: Dict[Tuple[str, str, str], List[Tuple[str, Any]]] = {}
 
@@ -467,7 +448,7 @@ class AssociationLinksExtractor(RecordExtractor):
         from_type = _searched_type(response)
         key = (from_type, *_window(response))
         changed = _changed(_results(response))
-        last = _is_last_page(response)
+        last = next_after(parse_body(response)) is None
         with self._lock:
             pending = self._pending.setdefault(key, [])
             pending.extend(changed)
@@ -499,12 +480,15 @@ class AssociationLinksExtractor(RecordExtractor):
         pair = f"{from_type}/{to_type}"
         pending: List[Dict[str, str]] = [{"id": object_id} for object_id in updated]
         seen: set = set()
+        followed: set = set()
+
+        def send(inputs: List[Dict[str, Any]]) -> requests.Response:
+            return self.associations_requester.send_request(path=path, request_body_json={"inputs": inputs}, log_formatter=None)
+
         while pending:
             inputs, pending = pending[: self.batch_size], pending[self.batch_size :]
-            response = self.associations_requester.send_request(path=path, request_body_json={"inputs": inputs}, log_formatter=None)
-            body = parse_body(response) if response is not None else {}
-            _check_batch_errors(body, f"the {pair} associations")
-            for result in body.get("results") or []:
+            results = read_batch(send, inputs, _from_id, f"the {pair} associations", self.backoff)
+            for result in results:
                 from_id = str((result.get("from") or {}).get("id"))
                 for target in result.get("to") or []:
                     to_id = str(target.get("toObjectId"))
@@ -526,9 +510,12 @@ class AssociationLinksExtractor(RecordExtractor):
                             "associationLabel": label,
                             "updatedAt": updated.get(from_id),
                         }
-                after = ((result.get("paging") or {}).get("next") or {}).get("after")
-                if after:
-                    pending.append({"id": from_id, "after": str(after)})
+                after = next_after(result)
+                if after is not None:
+                    if (from_id, after) in followed:
+                        raise repeated_cursor_error(f"POST {path} (the associations of {from_id})", after)
+                    followed.add((from_id, after))
+                    pending.append({"id": from_id, "after": after})
 
 
 def history_properties(config: Mapping[str, Any], key: str, default: List[str]) -> List[str]:
@@ -567,10 +554,14 @@ class PropertyHistoryExtractor(RecordExtractor):
         for start in range(0, len(ids), self.batch_size):
             inputs = [{"id": object_id} for object_id in ids[start : start + self.batch_size]]
             body_json = {"inputs": inputs, "properties": ["hs_object_id"], "propertiesWithHistory": self.properties}
-            batch = self.batch_requester.send_request(request_body_json=body_json, log_formatter=None)
-            body = parse_body(batch) if batch is not None else {}
-            _check_batch_errors(body, f"the history of {object_type}")
-            for record in body.get("results") or []:
+            answered = read_batch(
+                lambda batch: self.batch_requester.send_request(request_body_json={**body_json, "inputs": batch}, log_formatter=None),
+                inputs,
+                lambda record: str(record.get("id")),
+                f"the history of {object_type}",
+                float(self.config.get("retry_backoff_factor", 1) or 0),
+            )
+            for record in answered:
                 object_id = str(record.get("id"))
                 for name, versions in (record.get("propertiesWithHistory") or {}).items():
                     for version in versions or []:
@@ -589,9 +580,13 @@ class PropertyHistoryExtractor(RecordExtractor):
 
 
 def _epoch_text_to_iso(text: str) -> Optional[str]:
+    """Epoch milliseconds as ISO-8601 text; None for text that is no epoch or one no datetime can hold."""
     if not text.isdigit():
         return None
-    moment = datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
+    try:
+        moment = datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
+    except (OverflowError, ValueError, OSError):
+        return None
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -605,6 +600,16 @@ class MergesExtractor(RecordExtractor):
     config: Optional[Mapping[str, Any]] = None
     parameters: InitVar[Optional[Mapping[str, Any]]] = None
 
+    # Whether this run has logged an unreadable merge timestamp: one warning per run, not one per value (a portal
+    # with a bad value has it on every page of every sync). Extractors are built per partition, so it is the class's.
+    _warned_lock: ClassVar[threading.Lock] = threading.Lock()
+    _warned: ClassVar[bool] = False
+
+    @classmethod
+    def forget_warning(cls) -> None:
+        with cls._warned_lock:
+            cls._warned = False
+
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         object_type = _searched_type(response)
         rows: List[MutableMapping[str, Any]] = []
@@ -615,6 +620,8 @@ class MergesExtractor(RecordExtractor):
                 vid, _, stamp = item.strip().partition(":")
                 if vid:
                     merged_at[vid] = _epoch_text_to_iso(stamp.strip())
+                    if merged_at[vid] is None and stamp.strip():
+                        self._warn_unreadable(object_type, str(record.get("id")), stamp.strip())
             merged = [i.strip() for i in str(properties.get("hs_merged_object_ids") or "").split(";") if i.strip()]
             for merged_id in dict.fromkeys(merged + list(merged_at)):
                 rows.append({
@@ -625,3 +632,16 @@ class MergesExtractor(RecordExtractor):
                     "updatedAt": record.get("updatedAt"),
                 })
         return rows
+
+    @classmethod
+    def _warn_unreadable(cls, object_type: str, record_id: str, stamp: str) -> None:
+        with cls._warned_lock:
+            if cls._warned:
+                return
+            cls._warned = True
+        shown = stamp if len(stamp) <= 40 else stamp[:37] + "..."
+        logger.warning(
+            f"merges: hs_calculated_merged_vids of {object_type} {record_id} has the merge time {shown!r}, which is "
+            "not epoch milliseconds; such merges are emitted with mergedAt null (said once per sync, however many "
+            "values). The value comes from HubSpot: no setting fixes it; the merged ids are complete."
+        )

@@ -66,6 +66,8 @@ from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 
+from source_hubspot.api import CursorTrail, Keyset, next_after, read_batch, repeated_cursor_error
+from source_hubspot.completeness import WindowTally, checked_top, count_body, lookback_ms, total_of, verify
 from source_hubspot.constants import (
     ASSOCIATION_BATCH_SIZE,
     OAUTH_CREDENTIALS,
@@ -73,7 +75,7 @@ from source_hubspot.constants import (
     TOKEN_REFRESH_MARGIN_FRACTION,
     TOKEN_REFRESH_MARGIN_MAX_SECONDS,
 )
-from source_hubspot.progress import ApiCalls
+from source_hubspot.progress import ApiCalls, Completeness
 
 logger = logging.getLogger("airbyte")
 
@@ -96,6 +98,15 @@ def _parse_cursor_datetime(self: DatetimeParser, date: Union[str, int], format: 
 DatetimeParser.parse = _parse_cursor_datetime  # type: ignore[method-assign]
 
 _PARSED_BODY = "_hubspot_parsed_body"
+# Set on a search page whose window another reader checks (a first sync's, first_sync.py), and on the answer given
+# without a call for a window before the object's earliest modification (already confirmed empty).
+CHECKED_ELSEWHERE = "_hubspot_checked_elsewhere"
+KNOWN_EMPTY = "_hubspot_known_empty"
+
+
+def modified_property_of(object_type: str) -> str:
+    """The property HubSpot bumps when a record changes: contacts have their own name for it."""
+    return "lastmodifieddate" if object_type == "contacts" else "hs_lastmodifieddate"
 
 # requests reads a body in 10 KB chunks, each through urllib3's and http.client's Python layers: a wide page (1-2 MB)
 # took ~200 reads, ~10 us of CPU per record. The chunk size is a module constant it reads on every body; None has
@@ -197,6 +208,12 @@ class HubspotRecordExtractor(RecordExtractor):
         self._include_archived = bool(self.config.get("include_archived", False))
         self._held: Dict[Tuple[Any, ...], List[MutableMapping[str, Any]]] = {}
         self._held_lock = threading.Lock()
+        self._backoff = float(self.config.get("retry_backoff_factor", 1) or 0)
+        self.stream = str(parameters.get("name") or self.object_type)
+        self.objects_path = str(parameters.get("objects_path") or "/crm/v3/objects")
+        self.modified_property = str(parameters.get("modified_property") or "")
+        self._lookback_ms = lookback_ms(self.config)
+        self._tallies: Dict[Tuple[Any, ...], Optional[WindowTally]] = {}
 
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         body = parse_body(response)
@@ -206,7 +223,9 @@ class HubspotRecordExtractor(RecordExtractor):
             self._attach_inline_associations(records, self.object_type or _listed_object_type(response))
             return records
         object_type = self.object_type or _searched_object_type(response)
-        last_page = _next_after(body) is None
+        last_page = next_after(body) is None
+        if not getattr(response, CHECKED_ELSEWHERE, False):
+            self._tally_window(response, object_type, records, last_page)
         if self.associations and self.associations_requester is not None:
             # Pages wait here until 1,000 ids can go in one association batch read per type (search pages hold
             # 200), or the window ends: a fifth of the association calls. Keyed by the window this page is from.
@@ -223,18 +242,53 @@ class HubspotRecordExtractor(RecordExtractor):
             records = records + self._archived_in_window(response, object_type)
         return records
 
+    def _tally_window(
+        self, response: requests.Response, object_type: str, records: List[MutableMapping[str, Any]], last_page: bool
+    ) -> None:
+        """Counts a search window's records as they arrive and, on its last page, checks them against HubSpot's
+        count (completeness.py) before the window's records, and with them its state, leave the extractor."""
+        low, high = _window_of(response)
+        key = (object_type, low, high)
+        with self._held_lock:
+            if key not in self._tallies:
+                top = checked_top(low, high, self._lookback_ms, int(time.time() * 1000))
+                modified = self.modified_property or modified_property_of(object_type)
+                self._tallies[key] = WindowTally(modified, low, top, high) if top is not None else None
+                if top is None:
+                    Completeness.unchecked(self.stream, "every record it read was modified within lookback_minutes")
+            tally = self._tallies[key] if not last_page else self._tallies.pop(key)
+        if tally is None:
+            return
+        tally.add(records)
+        if last_page:
+            if getattr(response, KNOWN_EMPTY, False):
+                return  # a window before the object's earliest modification, confirmed empty by a filtered search
+            verify(self.stream, object_type, tally, self.count_modified(object_type, tally.low, tally.top))
+
+    def count_modified(self, object_type: str, low: int, top: int, extra_filters: Iterable[Dict[str, Any]] = ()) -> Optional[int]:
+        """HubSpot's count of the records of `object_type` modified in [low, top] (epoch ms), with more filters."""
+        modified = self.modified_property or modified_property_of(object_type)
+        response = self.associations_requester.send_request(  # type: ignore[union-attr]
+            path=f"{self.objects_path}/{object_type}/search",
+            request_body_json=count_body(modified, low, top, extra_filters),
+            log_formatter=None,
+        )
+        return total_of(parse_body(response)) if response is not None else None
+
     def _archived_in_window(self, response: requests.Response, object_type: str) -> List[MutableMapping[str, Any]]:
-        """Archived records whose last change falls in this page's window, emitted with the window's last page.
+        """Archived records whose archiving moment falls in this page's window, emitted with the window's last page.
 
         Search never returns archived records; HubSpot lists them (for 90 days) with `archived=true`. The list is
         read once per stream per run and each window takes the records archived inside its own bounds, so the
-        cursor never moves past a window that was not read to its end.
+        cursor never moves past a window that was not read to its end. A record belongs to the window of its
+        `archivedAt`, not of its `updatedAt`: archiving does not move HubSpot's modification date, so a record
+        archived since the last sync usually has an `updatedAt` in a window read long ago.
         """
         low, high = _window_of(response)
         archived = ArchivedRecords.get(self.archived_requester, object_type)
         chosen = []
         for record in archived:
-            changed = _record_millis(record)
+            changed = _archived_millis(record)
             if changed is not None and low <= changed <= high:
                 chosen.append({**record, "archived": True, "properties": dict(record.get("properties") or {})})
         return chosen
@@ -261,7 +315,7 @@ class HubspotRecordExtractor(RecordExtractor):
                     continue
                 results = entry.get("results") or ()
                 listed.append(list(dict.fromkeys([str(a["id"]) for a in results if a.get("id") is not None])))
-                cut.append("paging" in entry and _next_after(entry) is not None)
+                cut.append("paging" in entry and next_after(entry) is not None)
             trusted = DeniedAssociations.inline_trusted(object_type, to_type)
             if trusted is not True:
                 self._attach_associations(records, object_type, [to_type])
@@ -274,7 +328,7 @@ class HubspotRecordExtractor(RecordExtractor):
             partial = [record for record, c in zip(records, cut) if c]
             if partial:
                 path = f"{self.associations_path}/{object_type}/{to_type}/batch/read"
-                linked = read_association_ids(self.associations_requester, path, [str(r["id"]) for r in partial])
+                linked = read_association_ids(self.associations_requester, path, [str(r["id"]) for r in partial], self._backoff)
                 for record in partial:
                     record[to_type] = linked.get(str(record["id"]), [])
 
@@ -287,7 +341,7 @@ class HubspotRecordExtractor(RecordExtractor):
                 continue
             path = f"{self.associations_path}/{object_type}/{to_type}/batch/read"
             try:
-                linked = read_association_ids(self.associations_requester, path, ids)
+                linked = read_association_ids(self.associations_requester, path, ids, self._backoff)
             except AirbyteTracedException as error:
                 if not is_missing_scope(error):
                     raise
@@ -383,12 +437,6 @@ def _listed_object_type(response: requests.Response) -> str:
     return _path_of(response).rstrip("/").split("/")[-1]
 
 
-def _next_after(body: Mapping[str, Any]) -> Optional[str]:
-    """HubSpot's cursor for the next page (`paging.next.after`), or None on the last page."""
-    after = ((body.get("paging") or {}).get("next") or {}).get("after")
-    return str(after) if after not in (None, "") else None
-
-
 def _window_of(response: requests.Response) -> Tuple[int, int]:
     """The modification-date bounds (epoch ms) of the search request that produced this page."""
     low, high = 0, 2**63
@@ -413,6 +461,18 @@ def _record_millis(record: Mapping[str, Any]) -> Optional[int]:
         return int(datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() * 1000)
     except ValueError:
         return None
+
+
+def _archived_millis(record: Mapping[str, Any]) -> Optional[int]:
+    """When an archived record was archived (epoch ms): `archivedAt`, else (never seen) its `updatedAt`."""
+    for key in ("archivedAt", "updatedAt"):
+        text = record.get(key)
+        if text:
+            try:
+                return int(datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() * 1000)
+            except ValueError:
+                continue
+    return None
 
 
 def _object_slice(object_type: str) -> StreamSlice:
@@ -459,6 +519,7 @@ class ArchivedRecords(ProcessMemo):
     def _fetch(cls, requester: HttpRequester, object_type: str) -> List[Mapping[str, Any]]:
         records: List[Mapping[str, Any]] = []
         after: Optional[str] = None
+        trail = CursorTrail(f"the archived {object_type} listing")
         while True:
             token = {"next_page_token": after} if after else None
             response = requester.send_request(
@@ -468,24 +529,30 @@ class ArchivedRecords(ProcessMemo):
             )
             body = parse_body(response) if response is not None else {}
             records.extend(body.get("results") or [])
-            after = _next_after(body)
+            after = next_after(body)
             if after is None:
                 break
+            trail.follow(after)
         logger.info(f"Listed {len(records)} archived {object_type} records.")
         return records
 
 
-def read_association_ids(requester: HttpRequester, path: str, ids: List[str]) -> Dict[str, List[str]]:
-    """All ids associated with each of `ids` through one v4 batch-read path, following each result's own paging."""
+def read_association_ids(requester: HttpRequester, path: str, ids: List[str], backoff_seconds: float = 1.0) -> Dict[str, List[str]]:
+    """All ids associated with each of `ids` through one v4 batch-read path, following each result's own paging
+    (a cursor a result gives twice fails the read); inputs a 207 answer failed are read again (`read_batch`)."""
     linked: Dict[str, List[str]] = {}
     seen: Dict[str, set] = {}
+    followed: Set[Tuple[str, str]] = set()
     pending: List[Dict[str, str]] = [{"id": object_id} for object_id in ids]
+
+    def send(inputs: List[Dict[str, Any]]) -> requests.Response:
+        return requester.send_request(path=path, request_body_json={"inputs": BodyList(inputs)}, log_formatter=None)
+
     while pending:
         batch, pending = pending[:ASSOCIATION_BATCH_SIZE], pending[ASSOCIATION_BATCH_SIZE:]
-        response = requester.send_request(path=path, request_body_json={"inputs": BodyList(batch)}, log_formatter=None)
-        body = parse_body(response) if response is not None else {}
-        for result in body.get("results") or []:
-            from_id = str((result.get("from") or {}).get("id"))
+        results = read_batch(send, batch, _association_from_id, f"the associations at {path}", backoff_seconds)
+        for result in results:
+            from_id = _association_from_id(result)
             bucket = linked.setdefault(from_id, [])
             known = seen.setdefault(from_id, set())
             for target in result.get("to") or []:
@@ -493,10 +560,17 @@ def read_association_ids(requester: HttpRequester, path: str, ids: List[str]) ->
                 if to_id not in known:
                     known.add(to_id)
                     bucket.append(to_id)
-            after = _next_after(result)
+            after = next_after(result)
             if after is not None:
+                if (from_id, after) in followed:
+                    raise repeated_cursor_error(f"POST {path} (the associations of {from_id})", after)
+                followed.add((from_id, after))
                 pending.append({"id": from_id, "after": after})
     return linked
+
+
+def _association_from_id(result: Mapping[str, Any]) -> str:
+    return str((result.get("from") or {}).get("id"))
 
 
 def _path_of(response: requests.Response) -> str:
@@ -604,11 +678,20 @@ class SkipsOldEmptyWindows:
         url = self.get_url_base().rstrip("/") + "/" + path.lstrip("/")  # type: ignore[attr-defined]
         response = requests.Response()
         response.status_code = 200
+        setattr(response, KNOWN_EMPTY, True)
         response._content = b'{"total":0,"results":[]}'
         response.headers["Content-Type"] = "application/json"
         response.url = url
         response.request = requests.Request("POST", url, data=orjson.dumps(body), headers={"Content-Type": "application/json"}).prepare()
         return response
+
+
+def keyset_of(next_page_token: Optional[Mapping[str, Any]]) -> Keyset:
+    """Where a keyset-paged search goes on: the paginator's `Keyset`, or a first sync's last id read (a number)."""
+    token = (next_page_token or {}).get("next_page_token")
+    if isinstance(token, Keyset):
+        return token
+    return Keyset(last_id=int(token)) if token not in (None, "") else Keyset()
 
 
 def keyset_window_filters(
@@ -619,17 +702,45 @@ def keyset_window_filters(
 ) -> List[Dict[str, Any]]:
     """A search page's filters: `hs_object_id` after the last id read (keyset paging) and the slice's window of the
     modification date. Every search of the connector pages this way; `descending` pages from the highest id down."""
-    after_id = (next_page_token or {}).get("next_page_token")
+    after_id = keyset_of(next_page_token).last_id
     if descending:
-        filters = [{"propertyName": "hs_object_id", "operator": "LT", "value": str(after_id)}] if after_id else []
+        filters = [{"propertyName": "hs_object_id", "operator": "LT", "value": str(after_id)}] if after_id is not None else []
     else:
         filters = [{"propertyName": "hs_object_id", "operator": "GT", "value": str(after_id or 0)}]
-    for bound, operator in (("start_time", "GTE"), ("end_time", "LTE")):
-        if bound == "end_time" and stream_slice and stream_slice.get(OPEN_END):
-            continue
-        if stream_slice and stream_slice.get(bound):
-            filters.append({"propertyName": modified_property, "operator": operator, "value": str(epoch_millis(stream_slice[bound]))})
+    filters.extend(window_filters(modified_property, stream_slice))
     return filters
+
+
+# When this process started: a window that ends later is the sync's last one (its end is "now").
+PROCESS_STARTED_MS = int(time.time() * 1000)
+
+
+def is_last_window_end(end_ms: int) -> bool:
+    """Whether a window ending at `end_ms` is the sync's last: its end was "now" when the sync cut its windows."""
+    return end_ms >= PROCESS_STARTED_MS
+
+
+def window_filters(modified_property: str, stream_slice: Optional[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """The filters of the slice's window of the modification date. The sync's last window has no end filter: a
+    record HubSpot dates in the future (a wrong clock, an import) would otherwise never be in any window; it is read
+    and emitted as it is, and the cursor stays at the sync's start (source.py, clamp_to_sync_start)."""
+    filters = []
+    for bound, operator in (("start_time", "GTE"), ("end_time", "LTE")):
+        if not stream_slice or not stream_slice.get(bound):
+            continue
+        moment = epoch_millis(stream_slice[bound])
+        if bound == "end_time" and (stream_slice.get(OPEN_END) or is_last_window_end(moment)):
+            continue
+        filters.append({"propertyName": modified_property, "operator": operator, "value": str(moment)})
+    return filters
+
+
+def with_keyset_after(body: Dict[str, Any], next_page_token: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """The search body with HubSpot's `after` when the last page came back empty with a next cursor (`Keyset`)."""
+    after = keyset_of(next_page_token).after
+    if after is not None:
+        body["after"] = after
+    return body
 
 
 def earliest_probe_body(modified_property: str, before: Optional[int] = None) -> Dict[str, Any]:
@@ -695,12 +806,12 @@ class HubspotSearchRequester(SkipsOldEmptyWindows, ObjectPagesRequester):
         properties = self.property_names(stream_slice)
         descending = bool((stream_slice or {}).get(DESCENDING_IDS))
         filters = keyset_window_filters(self.modified_property, stream_slice, next_page_token, descending)
-        return {
+        return with_keyset_after({
             "filterGroups": [{"filters": filters}],
             "sorts": [{"propertyName": "hs_object_id", "direction": "DESCENDING" if descending else "ASCENDING"}],
             "properties": properties,
             "limit": self.page_size,
-        }
+        }, next_page_token)
 
     def send_request(self, *args: Any, **kwargs: Any) -> Optional[requests.Response]:
         # The page's association reads and archived listing follow on this thread: they are this stream's calls too.
@@ -924,23 +1035,86 @@ class HubspotPropertiesSchemaLoader(SchemaLoader):
         return self._schema
 
 
+# A cast returns None for a value it cannot cast, as for a blank one; the caster's loops tell them apart
+# (`_is_blank`), emit both as null, and count the first kind (`HubspotRecordCaster._count_uncast`).
+
+# int() and str() refuse integers of more than 4,300 digits (sys.get_int_max_str_digits); longer ones go by parts.
+_DIGITS_AT_ONCE = 4000
+
+
+def _int_of_digits(digits: str) -> int:
+    """The int of a text of ASCII digits, exactly, however many."""
+    if len(digits) <= _DIGITS_AT_ONCE:
+        return int(digits)
+    low = len(digits) // 2
+    return _int_of_digits(digits[:-low]) * 10**low + _int_of_digits(digits[-low:])
+
+
+def _digits_of_int(number: int) -> str:
+    """str() of an int, however many digits it has."""
+    try:
+        return str(number)
+    except ValueError:
+        high, low = divmod(abs(number), 10**_DIGITS_AT_ONCE)
+        return ("-" if number < 0 else "") + _digits_of_int(high) + str(low).zfill(_DIGITS_AT_ONCE)
+
+
+# orjson writes integers of 64 bits at most (signed, or unsigned); the caster keeps longer ones exact.
+_ORJSON_INTS = range(-(2**63), 2**64)
+
+
+def exact_big_ints(value: Any) -> Any:
+    """`value` with every integer orjson cannot write replaced by an orjson.Fragment of its exact digits (dicts and
+    lists walked and copied; anything else as it is). run.py writes a record that way when orjson refused it."""
+    if type(value) is dict:
+        return {key: exact_big_ints(item) for key, item in value.items()}
+    if type(value) is list:
+        return [exact_big_ints(item) for item in value]
+    if type(value) is int and value not in _ORJSON_INTS:
+        return orjson.Fragment(_digits_of_int(value))
+    return value
+
+
+def _is_blank(value: Any) -> bool:
+    """A text of whitespace only (or none): a value the casts turn to null without counting it."""
+    return isinstance(value, str) and (not value or str.isspace(value))
+
+
 def _cast_number(value: Any) -> Any:
+    """An integer literal (a sign perhaps, ASCII digits) to the int of exactly that value, however long; any other
+    text float() reads to a float (an int when int() reads it too, as "1_000"); None for blank text, numbers that are
+    not finite and anything else."""
     if type(value) is str:
-        if len(value) < 16 and value.isdigit() and value.isascii():  # the common case: a (small) integer
+        if len(value) < 19 and value.isdigit() and value.isascii():  # the common case: an integer of 18 digits at most
             return int(value)
         text = value.strip()
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
+        return value if value - value == 0 else None  # not nan or inf
     else:
         text = str(value).strip()
     if not text:
         return None
+    if "." in text:  # a decimal, HubSpot's other usual number
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return number if number - number == 0.0 else None  # not nan, inf, or beyond a float's range
+    unsigned = text[1:] if text[0] in "+-" else text
+    if unsigned.isdigit() and unsigned.isascii():
+        number = _int_of_digits(unsigned)
+        return -number if text[0] == "-" else number
     try:
         number = float(text)
     except ValueError:
         return None
-    if number.is_integer() and "." not in text and "e" not in text.lower() and abs(number) < 2**53:
-        return int(number)
+    if number - number != 0.0:  # nan, inf, or beyond a float's range
+        return None
+    if number.is_integer() and "e" not in text.lower():
+        try:
+            return int(text)  # digits with underscores, or of another script: exact too
+        except ValueError:
+            pass
     return number
 
 
@@ -973,17 +1147,22 @@ _CLOCK = tuple("%02d:%02d" % divmod(minute, 60) for minute in range(1440))  # "H
 
 
 def _day(days: int) -> Optional[str]:
-    """'YYYY-MM-DD' (UTC) of a count of days since 1970-01-01, from the cache; None past what time.gmtime tells."""
+    """'YYYY-MM-DD' (UTC) of a count of days since 1970-01-01, from the cache; None past the years 1 to 9999."""
     day = _DAYS.get(days)
     if day is None:
         try:
-            t = time.gmtime(days * 86400)
-        except (OverflowError, OSError, ValueError):
+            moment = _EPOCH + timedelta(days=days)
+        except OverflowError:
             return None
-        day = "%04d-%02d-%02d" % (t[0], t[1], t[2])
+        day = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
         if len(_DAYS) < _DAYS_CACHED:
             _DAYS[days] = day
     return day
+
+
+_EPOCH = datetime(1970, 1, 1)
+# Epoch millis of the years 1 to 9999 (what ISO 8601 text and Python's datetime can tell); others are not datetimes.
+_EPOCH_MILLIS = range(-62_135_596_800_000, 253_402_300_800_000)
 
 
 def _is_epoch_text(text: str) -> bool:
@@ -992,36 +1171,114 @@ def _is_epoch_text(text: str) -> bool:
     return len(text) <= 20 and text.isascii() and (text.isdigit() or (text.startswith("-") and text[1:].isdigit()))
 
 
-def _datetime_of_epoch_millis(text: str) -> str:
-    """'1704067200123' -> '2024-01-01T00:00:00.123Z' for a text `_is_epoch_text` accepts; the text itself past the
-    calendar."""
-    seconds, millis = divmod(int(text), 1000)
+def _datetime_of_epoch_millis(text: str) -> Optional[str]:
+    """'1704067200123' -> '2024-01-01T00:00:00.123Z' for a text `_is_epoch_text` accepts; None past the years 1 to
+    9999."""
+    millis = int(text)
+    if millis not in _EPOCH_MILLIS:
+        return None
+    seconds, millis = divmod(millis, 1000)
     days, second = divmod(seconds, 86400)
     day = _DAYS.get(days) or _day(days)
     if day is None:
-        return text
+        return None
     minute, second = divmod(second, 60)
     return f"{day}T{_CLOCK[minute]}:{_TWO_DIGITS[second]}.{_THREE_DIGITS[millis]}Z"
 
 
-def _cast_datetime(value: Any) -> Any:
-    if type(value) is str and len(value) > 10 and value[10] == "T":
-        return value  # already ISO 8601, as search and list answers give most datetimes
-    text = str(value).strip()
-    if not text:
+def _fromisoformat_takes_z() -> bool:
+    try:
+        datetime.fromisoformat("2000-01-01T00:00:00Z")
+    except ValueError:  # Python 3.10
+        return False
+    return True
+
+
+_FROMISOFORMAT_TAKES_Z = _fromisoformat_takes_z()
+
+
+def _fromisoformat(text: str) -> Optional[datetime]:
+    """datetime.fromisoformat of the text, a final Z read as +00:00; None where it refuses it."""
+    if text[-1:] == "Z" and not _FROMISOFORMAT_TAKES_Z:
+        text = text[:-1] + "+00:00"
+    try:
+        return datetime.fromisoformat(text)
+    except (ValueError, OverflowError):
         return None
-    return _datetime_of_epoch_millis(text) if _is_epoch_text(text) else text
 
 
-def _cast_date(value: Any) -> Any:
-    if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        return value  # already YYYY-MM-DD, as HubSpot sends dates
+import re as _re  # noqa: E402 - with the casts that use it
+
+# ISO 8601 as the casts take it: a calendar or week date (extended or basic), then perhaps a time after a T (or a
+# space, as RFC 3339 allows), with a fraction of its last part, and an offset or Z. datetime.fromisoformat alone
+# also reads texts that are not ISO 8601 (since Python 3.11, any character between date and time: 5,000 digits
+# are a datetime); it then checks the calendar and the clock.
+_ISO_8601 = _re.compile(
+    r"\d{4}(?:-\d{2}-\d{2}|\d{4}|-W\d{2}(?:-\d)?|W\d{2}\d?)"
+    r"(?:[T ]\d{2}(?:[.,]\d+|:?\d{2}(?:[.,]\d+|:?\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?)?)?",
+    _re.ASCII,
+)
+
+
+def _iso_moment(text: str) -> Optional[datetime]:
+    """The datetime of an ISO 8601 date or datetime (`_ISO_8601`, read by datetime.fromisoformat); None for any
+    other text. A valid value of a HubSpot datetime property is such a text, or epoch millis."""
+    return _fromisoformat(text) if _ISO_8601.fullmatch(text) is not None else None
+
+
+# The casts' cheap path for HubSpot's usual datetimes ('YYYY-MM-DDTHH:MM:SS.fffZ', 'YYYY-MM-DDTHH:MM:SSZ') and dates:
+# fromisoformat alone, where the length and the separators tell the text is ISO 8601 if fromisoformat reads it at all
+# (it reads "10:00:00:123" too). unit_tests/test_caster.py checks that it judges texts of those shapes as the
+# pattern and fromisoformat do.
+_read_usual = datetime.fromisoformat if _FROMISOFORMAT_TAKES_Z else _fromisoformat
+# The valid 'YYYY-MM-DD' texts met (dates repeat from record to record, a set lookup is the cheapest test), up to:
+_VALID_DATES: Set[str] = set()
+_VALID_DATES_CACHED = 100_000
+
+
+def _cast_datetime(value: Any) -> Any:
+    """An ISO 8601 datetime or date (`_iso_moment`) as it is, stripped; epoch millis to ISO 8601 in UTC; None for
+    blank text and anything else."""
+    if (
+        type(value) is str and (len(value) == 24 and value[19] == "." or len(value) == 20) and value[10] == "T"
+        and value[-1] == "Z" and value[13] == ":" and value[16] == ":"
+    ):
+        try:
+            if _read_usual(value) is not None:
+                return value  # as search and list answers give most datetimes
+        except (ValueError, OverflowError):
+            pass
     text = str(value).strip()
     if not text:
         return None
     if _is_epoch_text(text):
-        return _day(int(text) // 86_400_000) or text
-    return text[:10] if len(text) > 10 and text[10] == "T" else text
+        return _datetime_of_epoch_millis(text)
+    return text if _iso_moment(text) is not None else None
+
+
+def _cast_date(value: Any) -> Any:
+    """YYYY-MM-DD: of a date or a datetime in ISO 8601 (`_iso_moment`; the datetime's own day, not converted to
+    UTC), of epoch millis (UTC); None for blank text and anything else."""
+    if type(value) is str:
+        if value in _VALID_DATES:
+            return value
+        if len(value) == 10 and value[4] == "-" and value[7] == "-":
+            try:
+                _read_usual(value)
+            except (ValueError, OverflowError):
+                pass
+            else:
+                if len(_VALID_DATES) < _VALID_DATES_CACHED:
+                    _VALID_DATES.add(value)
+                return value  # a valid YYYY-MM-DD, as HubSpot sends dates
+    text = str(value).strip()
+    if not text:
+        return None
+    if _is_epoch_text(text):
+        millis = int(text)
+        return _day(millis // 86_400_000) if millis in _EPOCH_MILLIS else None
+    moment = _iso_moment(text)
+    return None if moment is None else moment.date().isoformat()
 
 
 def _cast_string(value: Any) -> Any:
@@ -1056,6 +1313,14 @@ except ImportError:  # pragma: no cover - depends on the build
 
 # What the C loop recognises (their usual cases inline, anything else through the function), in its order.
 _NATIVE_KNOWN = (_cast_number, _cast_bool, _cast_datetime, _cast_date, _BOOLEANS, flat_column)
+
+# Per cast: the HubSpot type and what its values must be, for the log line of values that could not be cast.
+_UNCAST_WORDS: Dict[Any, Tuple[str, str]] = {
+    _cast_number: ("number", "numbers"),
+    _cast_bool: ("bool", "booleans (true, false, yes, no, 1 or 0)"),
+    _cast_datetime: ("datetime", "ISO 8601 datetimes or epoch milliseconds"),
+    _cast_date: ("date", "ISO 8601 dates or epoch milliseconds"),
+}
 _NATIVE_MISSING_LOGGED: List[bool] = []  # said once per process
 # A schema's plan is made again from a record whose names are not in its order, at most this many times.
 _NATIVE_REPLANS = 16
@@ -1071,13 +1336,13 @@ class _SchemaCasts:
         self.plan: Tuple[Tuple[Any, ...], Tuple[Any, ...]] = ((), ())
         self.replans = 0
 
-    def cast_natively(self, record: Dict[str, Any], values: Dict[str, Any]) -> None:
-        """The C loop over the record's properties. Its plan says which table entry each place holds, so a record
-        with the names in the plan's order needs no lookup by name; any other name is looked up, and the plan is
-        made again from this record (at most `_NATIVE_REPLANS` times: records of alternating orders are cast
-        correctly either way)."""
+    def cast_natively(self, record: Dict[str, Any], values: Dict[str, Any], failed: List[Any]) -> None:
+        """The C loop over the record's properties; the names of the values it could not cast are added to `failed`.
+        Its plan says which table entry each place holds, so a record with the names in the plan's order needs no
+        lookup by name; any other name is looked up, and the plan is made again from this record (at most
+        `_NATIVE_REPLANS` times: records of alternating orders are cast correctly either way)."""
         names, entries = self.plan
-        unplanned = _native_cast_properties(record, values, self.table, _NATIVE_KNOWN, names, entries)
+        unplanned = _native_cast_properties(record, values, self.table, _NATIVE_KNOWN, names, entries, failed)
         if unplanned and self.replans < _NATIVE_REPLANS:
             self.replans += 1
             names = tuple(values)
@@ -1101,6 +1366,7 @@ class HubspotRecordCaster(TypeTransformer):
         stream = (parameters or {}).get("name")
         if stream:
             NULL_FREE_STREAMS.add(stream)
+        self._stream = str(stream or "")
         self._casters: Dict[int, _SchemaCasts] = {}
         if _native_cast_properties is None and not _NATIVE_MISSING_LOGGED:
             _NATIVE_MISSING_LOGGED.append(True)
@@ -1131,25 +1397,46 @@ class HubspotRecordCaster(TypeTransformer):
                 del record[key]
         values = record.get("properties")
         if isinstance(values, dict):
+            failed: List[Any] = []
             if _native_cast_properties is not None:
-                casts.cast_natively(record, values)
+                casts.cast_natively(record, values, failed)
             else:
-                self._cast_loop(record, values, casts.table)
+                self._cast_loop(record, values, casts.table, failed)
+            if failed:
+                self._count_uncast(failed, casts.table)
         if "id" in record and not isinstance(record["id"], str):
             record["id"] = str(record["id"])
 
+    def _count_uncast(self, failed: List[Any], table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]]) -> None:
+        """Counts a record's values that could not be cast (now null) for the sync report, and logs the first of each
+        property in the run. The value itself is never logged: it may be personal data."""
+        from source_hubspot.progress import UncastValues
+
+        for name in failed:
+            if UncastValues.add(self._stream, str(name)):
+                cast = (table.get(name) or (None, ""))[0]
+                kind, expected = _UNCAST_WORDS.get(cast, ("its type", "of that type"))
+                logger.warning(
+                    f"{self._stream or 'a stream'}: property {name} has values HubSpot types as {kind} that are not "
+                    f"{expected}; they are emitted as null and counted in the sync report"
+                )
+
     @staticmethod
-    def _cast_loop(record: Dict[str, Any], values: Dict[str, Any], table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]]) -> None:
+    def _cast_loop(record: Dict[str, Any], values: Dict[str, Any], table: Mapping[str, Tuple[Optional[Callable[[Any], Any]], str]], failed: List[Any]) -> None:
         # One pass: cast in place (re-assigning existing keys while iterating is allowed) and add the flat column of
-        # each value that is set; a null column is left out of the emitted record anyway.
+        # each value that is set; a null column is left out of the emitted record anyway. A value a cast turns to
+        # null that was not blank could not be cast: its name is added to `failed`.
         for name, value in values.items():
             if value is None:
                 continue
             cast, column = table.get(name) or (None, flat_column(name))  # a property the schema lacks: a string
             if cast is not None:
-                value = values[name] = cast(value)
-                if value is None:
+                cast_value = values[name] = cast(value)
+                if cast_value is None:
+                    if not _is_blank(value):
+                        failed.append(name)
                     continue
+                value = cast_value
             elif type(value) is not str:
                 value = values[name] = str(value)  # HubSpot sends strings; anything else becomes one
             record[column] = value
@@ -1229,14 +1516,25 @@ class EngagementFields(RecordTransformation):
 # Cursor keys older states (and other HubSpot connectors) used, newest first.
 _STATE_CURSOR_KEYS = ("updatedAt", "lastUpdated", "hs_lastmodifieddate", "lastmodifieddate")
 _STATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_STATE_EXAMPLE = '{"updatedAt": "2024-06-01T10:00:00.000000Z"}'
+# A saved cursor this far past now is refused: every later sync would search from it and read nothing. The margin
+# allows for a clock a little behind HubSpot's.
+_STATE_FUTURE_MARGIN = timedelta(minutes=10)
 
 
 def _state_moment(value: Any) -> Optional[datetime]:
+    """The moment a saved cursor value names (ISO-8601 text, or epoch seconds or milliseconds), else None.
+
+    A number no datetime can hold (a 20-digit epoch) is unreadable like any other garbage: the caller's reset
+    message, not the CDK's "Something went wrong" from an OverflowError."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
-        number = float(value)
-        return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, tz=timezone.utc)
+        try:
+            number = float(value)
+            return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, tz=timezone.utc)
+        except (OverflowError, ValueError, OSError):
+            return None
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
@@ -1244,6 +1542,12 @@ def _state_moment(value: Any) -> Optional[datetime]:
             return None
         return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     return None
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A saved value as the reset message quotes it, cut so a garbage blob does not flood the message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass
@@ -1254,7 +1558,8 @@ class HubspotStateMigration(StateMigration):
     Accepted: this connector's and Airbyte's HubSpot source's `updatedAt` in any ISO-8601 or epoch form, and the
     `lastUpdated` / modification-property keys of older states (including the v1 `engagements` stream's
     `{"lastUpdated": <ms>}`). Which key holds the cursor and how to read it is a decision per state: YAML has no
-    construct for it.
+    construct for it. Refused with the reset message: a cursor that is no date-time, a per-type cursor without
+    `updatedAt`, and a cursor in the future (every later sync would read nothing).
     """
 
     config: Optional[Mapping[str, Any]] = None
@@ -1266,41 +1571,19 @@ class HubspotStateMigration(StateMigration):
         self.object_types = list(parameters.get("object_types") or [])
 
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
-        if not stream_state:
-            return False
-        if self.object_types and ("states" in stream_state or "state" in stream_state):
-            return False  # already per activity type
-        value = stream_state.get("updatedAt")
-        if set(stream_state) == {"updatedAt"} and isinstance(value, str) and not self.object_types:
-            try:
-                datetime.strptime(value, _STATE_FORMAT)
-                return False
-            except ValueError:
-                return True
-        return True
+        # Every saved state is checked, also one already in the cursor's format: it may lie in the future, and a
+        # per-type cursor is otherwise handed to the CDK unread. Once per stream per run; a good state comes out as is.
+        return bool(stream_state)
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
+        if self.object_types and ("states" in stream_state or "state" in stream_state):
+            return self._per_type(stream_state)
         key = next((k for k in _STATE_CURSOR_KEYS if k in stream_state), None)
-        example = '{"updatedAt": "2024-06-01T10:00:00.000000Z"}'
         if key is None:
-            raise AirbyteTracedException(
-                message=(
-                    f"The saved state of stream {self.stream} is not one this connector can read (keys: "
-                    f"{', '.join(sorted(map(str, stream_state))) or 'none'}). Reset the stream, or set its state to "
-                    f"{example}."
-                ),
-                failure_type=FailureType.config_error,
+            raise self._reset(
+                f"is not one this connector can read (keys: {', '.join(sorted(map(str, stream_state))) or 'none'})"
             )
-        moment = _state_moment(stream_state[key])
-        if moment is None:
-            raise AirbyteTracedException(
-                message=(
-                    f"The saved state of stream {self.stream} has {key} = {stream_state[key]!r}, which is not a "
-                    f"date-time. Reset the stream, or set its state to {example}."
-                ),
-                failure_type=FailureType.config_error,
-            )
-        cursor = {"updatedAt": moment.strftime(_STATE_FORMAT)}
+        cursor = self._cursor(key, stream_state[key])
         if key != "updatedAt":
             logger.info(f"Migrated the state of {self.stream} from {key} = {stream_state[key]!r} to {cursor}.")
         if self.object_types:
@@ -1310,6 +1593,62 @@ class HubspotStateMigration(StateMigration):
                 "state": dict(cursor),
             }
         return cursor
+
+    def _per_type(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The CDK's per-activity-type state, each cursor checked and written in the cursor's format; other keys
+        (use_global_cursor, lookback_window) are kept. A cursor without `updatedAt` is refused: the CDK would take
+        it as empty and read that type from the start date again."""
+        migrated = dict(stream_state)
+        if "states" in stream_state:
+            entries = stream_state["states"]
+            if not isinstance(entries, list):
+                raise self._reset(f"has states = {_shown(entries)}, which is not a list of partitions")
+            checked = []
+            for entry in entries:
+                if not isinstance(entry, Mapping):
+                    raise self._reset(f"has a partition entry {_shown(entry)}, which is not an object")
+                where = f", partition {_partition_text(entry.get('partition'))},"
+                cursor = entry.get("cursor")
+                if not isinstance(cursor, Mapping) or "updatedAt" not in cursor:
+                    keys = ", ".join(sorted(map(str, cursor))) if isinstance(cursor, Mapping) else _shown(cursor)
+                    raise self._reset(f"has a cursor without updatedAt ({keys or 'empty'})", where)
+                checked.append({**entry, "cursor": self._cursor("updatedAt", cursor["updatedAt"], where)})
+            migrated["states"] = checked
+        overall = stream_state.get("state")
+        if isinstance(overall, Mapping) and "updatedAt" in overall:
+            migrated["state"] = self._cursor("updatedAt", overall["updatedAt"], ", stream-wide cursor (state),")
+        elif overall not in (None, {}):
+            raise self._reset(f"has state = {_shown(overall)}, which is not a cursor with updatedAt", "")
+        return migrated
+
+    def _cursor(self, key: str, value: Any, where: str = "") -> Dict[str, str]:
+        """`{"updatedAt": ...}` in the cursor's format from a saved `key` = `value`, or the reset message."""
+        moment = _state_moment(value)
+        if moment is None:
+            raise self._reset(f"has {key} = {_shown(value)}, which is not a date-time", where)
+        now = datetime.now(timezone.utc)
+        if moment > now + _STATE_FUTURE_MARGIN:
+            raise self._reset(
+                f"has {key} = {_shown(value)}, which is in the future (it is now {now.strftime('%Y-%m-%dT%H:%M:%SZ')}): "
+                "every sync would search from it and read nothing",
+                where,
+            )
+        return {"updatedAt": moment.strftime(_STATE_FORMAT)}
+
+    def _reset(self, problem: str, where: str = "") -> AirbyteTracedException:
+        return AirbyteTracedException(
+            message=(
+                f"The saved state of stream {self.stream}{where} {problem}. Reset the stream, or set its state to "
+                f"{_STATE_EXAMPLE}."
+            ),
+            failure_type=FailureType.config_error,
+        )
+
+
+def _partition_text(partition: Any) -> str:
+    if isinstance(partition, Mapping):
+        return ", ".join(f"{key}={value}" for key, value in partition.items()) or "{}"
+    return _shown(partition)
 
 
 # --------------------------------------------------------------------------------------------------------------

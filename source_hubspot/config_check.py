@@ -26,6 +26,22 @@ def _blank(value: Any) -> bool:
     return not isinstance(value, str) or not value.strip()
 
 
+def _what_is_wrong(credentials: Mapping[str, Any], name: str) -> str:
+    """How a credential field fails to be text, in words; never its value (it may be a secret)."""
+    if name not in credentials:
+        return "missing"
+    value = credentials[name]
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false, not text"
+    if isinstance(value, (int, float)):
+        return "a number, not text"
+    if not isinstance(value, str):
+        return "a list or object, not text"
+    return "empty"
+
+
 def config_problems(config: Mapping[str, Any], now: datetime | None = None) -> List[str]:
     """Every problem found, each naming the field and the fix; never quoting a secret."""
     problems: List[str] = []
@@ -38,13 +54,21 @@ def config_problems(config: Mapping[str, Any], now: datetime | None = None) -> L
         if title == PRIVATE_APP_CREDENTIALS:
             if _blank(credentials.get("access_token")):
                 problems.append(
-                    "credentials.access_token is empty: paste a HubSpot Service Key (Development > Keys) or a private "
-                    "app's access token (Settings > Integrations > Private Apps)."
+                    f"credentials.access_token is {_what_is_wrong(credentials, 'access_token')}: paste a HubSpot "
+                    "Service Key (Development > Keys) or a private app's access token (Settings > Integrations > "
+                    "Private Apps)."
                 )
         elif title == OAUTH_CREDENTIALS:
             for name, what in _OAUTH_FIELDS.items():
                 if _blank(credentials.get(name)):
-                    problems.append(f"credentials.{name} is empty: set it to {what}.")
+                    problems.append(f"credentials.{name} is {_what_is_wrong(credentials, name)}: set it to {what}.")
+            # Optional: the connector gets its access tokens from the refresh token. Left null (some tools write
+            # unset fields so), the JSON-schema check would reject the whole credentials object without naming it.
+            if "access_token" in credentials and not isinstance(credentials["access_token"], str):
+                problems.append(
+                    f"credentials.access_token is {_what_is_wrong(credentials, 'access_token')}: remove it from the "
+                    "config (OAuth gets access tokens from the refresh token) or set it to a current access token."
+                )
         else:
             shown = f"'{title}'" if isinstance(title, str) else "missing"
             problems.append(f"credentials.credentials_title is {shown}: it must be {titles}.")

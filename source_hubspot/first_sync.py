@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import requests
@@ -36,16 +37,19 @@ from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRe
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_hubspot.api import CursorTrail, Keyset, RepeatedCursorError, next_after, read_batch
 from source_hubspot.budget import set_priority
+from source_hubspot.completeness import WindowTally, checked_top, lookback_ms, modified_millis, verify
 from source_hubspot.components import (
+    CHECKED_ELSEWHERE,
     DESCENDING_IDS,
     IDS_ONLY,
     OPEN_END,
     BodyList,
-    _next_after,
     _path_of,
-    _record_millis,
     epoch_millis,
+    is_last_window_end,
+    modified_property_of,
     page_results,
     parse_body,
 )
@@ -59,6 +63,8 @@ LIST_URL_MAX = 7_000
 LIST_PAGE_SIZE = 100
 _QUEUE_PAGES = 3  # pages parsed ahead of the records built from them, per reader (memory: wide pages are large)
 _POLL_SECONDS = 0.5
+# How a reader ended (FirstSyncRead.list_end).
+END, MET, FAILED = "end", "met", "failed"
 
 
 class IdMeeting:
@@ -70,6 +76,8 @@ class IdMeeting:
         self.search_low: Optional[int] = None  # every id search took is at or above this
         self.list_ordered = True
         self.search_trusted = True
+        self.list_failed = False
+        self.list_to_end = False  # the list reads to its end, taking every id below search's range
         self._list_seen: Optional[int] = None
         self.taken = 0  # ids taken by either reader
 
@@ -90,14 +98,16 @@ class IdMeeting:
             if taken:
                 self.list_high = max(taken) if self.list_high is None else max(self.list_high, max(taken))
             self.taken += len(taken)
-            return taken, self.list_ordered and len(taken) < len(ids)
+            return taken, self.list_ordered and not self.list_to_end and len(taken) < len(ids)
 
-    def list_can_stop_early(self) -> bool:
-        """Whether the list reader may fail or stop before its end without losing a record: only while its ids came
-        in ascending order. Then every id up to `list_high` was taken by the list and every id above it is search's
-        to take (search reads on down to `list_high`), whenever the list stops."""
+    def list_stopped(self) -> bool:
+        """The list reader failed: whether search still reads the rest (down to `list_high`). Only while the list's
+        ids came in ascending order and search keeps the order asked for: then every id up to `list_high` was taken
+        by the list and every id above it is search's to take. (Whether the list really served every id below its
+        meeting point is checked by a count after both readers are done.)"""
         with self._lock:
-            return self.list_ordered
+            self.list_failed = True
+            return self.list_ordered and self.search_trusted
 
     def take_search(self, ids: List[int]) -> Tuple[List[int], bool]:
         """The ids of one search page (descending) search takes, and whether it is finished (it met the list)."""
@@ -106,6 +116,15 @@ class IdMeeting:
             if any(b >= a for a, b in zip(ids, ids[1:])) or (low is not None and ids and ids[0] >= low):
                 # Not the order asked for (hs_object_id descending, below the last id read): this page is not taken
                 # and search stops; what it took before stays a contiguous range, and the list reads up to it.
+                if self.list_failed:
+                    raise AirbyteTracedException(
+                        message=(
+                            "HubSpot's search returned ids out of the order asked for (hs_object_id descending) after "
+                            "the list reader had failed, so neither reader can read the rest of this first sync. The "
+                            "sync stopped; no state was saved for the stream. Run it again."
+                        ),
+                        failure_type=FailureType.transient_error,
+                    )
                 if self.search_trusted:
                     logger.warning(
                         "HubSpot's search returned ids out of the order asked for (hs_object_id descending): search "
@@ -139,13 +158,19 @@ def _ids(response: requests.Response, object_type: str) -> List[int]:
 def _window(stream_slice: Mapping[str, Any]) -> Tuple[int, int]:
     low = epoch_millis(stream_slice["start_time"]) if stream_slice.get("start_time") else 0
     high = epoch_millis(stream_slice["end_time"]) if stream_slice.get("end_time") else 2**63
-    return low, high
+    return low, (2**63 if is_last_window_end(high) else high)
 
 
 class FirstSyncRead:
     """One window read by both readers. Each reader is two threads: one fetches pages and decides which ids it takes
     (so its next request leaves as soon as the page is parsed), one turns the taken records into output (casting,
-    association reads). The partition's own thread yields what they hand on."""
+    association reads). The partition's own thread yields what they hand on.
+
+    When both are done, what the list did not read is checked before it is trusted: if the list stopped early (it
+    met search, or failed), HubSpot's count of the window's records below search's range must not exceed what the
+    list read there. If it does, ids came later in the list than their order promised: the list reads on to its end
+    (or, if it failed, the stream fails). Then the whole window is checked against HubSpot's count
+    (completeness.py)."""
 
     def __init__(
         self, retriever: "FirstSyncRetriever", records_schema: Mapping[str, Any], stream_slice: StreamSlice, ids_only: bool = False
@@ -154,7 +179,9 @@ class FirstSyncRead:
         self.ids_only = ids_only  # list pages without properties: a batch read per page fetches them
         self.records_schema = records_schema
         self.stream_slice = stream_slice
-        self.object_type = retriever.list_requester.object_type_of(stream_slice)  # type: ignore[union-attr]
+        list_requester = retriever.list_requester
+        self.object_type = list_requester.object_type_of(stream_slice)  # type: ignore[union-attr]
+        self.modified_property = getattr(list_requester, "modified_property", None) or modified_property_of(self.object_type)
         self.meeting = IdMeeting()
         # A full refresh replaces the destination's table: a record changed while the sync runs must still be in
         # it, so its window has no end (an incremental first sync leaves such a record to the next sync, and its
@@ -171,6 +198,16 @@ class FirstSyncRead:
         self.calls = {"list": 0, "search": 0}
         self.emitted = {"list": 0, "search": 0}
         self.total: Optional[int] = None  # the window's records, as HubSpot's search counts them
+        # Where the list reader stopped (END, MET or FAILED) and its cursor there.
+        self.list_end: Optional[str] = None
+        self.list_after: Optional[str] = None
+        self.list_trail = CursorTrail(f"GET the {self.object_type} list")
+        config = getattr(retriever, "config", None) or {}
+        self.backoff = float(config.get("retry_backoff_factor", 1) or 0) if isinstance(config, Mapping) else 1.0
+        low, high = self.window
+        now = int(time.time() * 1000)
+        top = checked_top(low, high, lookback_ms(config if isinstance(config, Mapping) else {}), now)
+        self.tally = WindowTally(self.modified_property, low, top, high) if top is not None else None
 
     def _priority(self) -> None:
         """This thread's place in the rate budget: the records this object still has to read (the largest object
@@ -180,18 +217,49 @@ class FirstSyncRead:
 
     def records(self) -> Iterable[Any]:
         stream = self.retriever.name
+        ApiCalls.belong_to(stream)  # the counts this thread asks HubSpot for
         logger.info(
             f"{stream}: first sync of {self.object_type}: the list reads ids upward and search reads them downward, "
             "at once, until they meet."
         )
+        yield from self._run({"list": self._list_pages, "search": self._search_pages})
+        if self.list_end in (MET, FAILED) and not self._list_part_complete():
+            if self.list_end == FAILED:
+                raise AirbyteTracedException(
+                    message=(
+                        f"{stream}: the list reader of {self.object_type} failed, and HubSpot counts more records below "
+                        f"id {self.meeting.search_low} than it read: search cannot read them (they lie in the list's "
+                        "part). The sync stopped; no state was saved for the stream. Run it again."
+                    ),
+                    failure_type=FailureType.transient_error,
+                )
+            logger.warning(
+                f"{stream}: HubSpot's list of {self.object_type} serves some ids later than their order (HubSpot counts "
+                "more records in the list's part than the list read before it met search): the list reads on to its "
+                "end (slower, still exact)."
+            )
+            self.meeting.list_to_end = True
+            yield from self._run({"list": self._list_pages})
+        self._verify_window()
+        meeting = self.meeting
+        logger.info(
+            f"{stream}: {self.object_type} read: {self.emitted['list']} records by list ({self.calls['list']} calls), "
+            f"{self.emitted['search']} by search ({self.calls['search']} calls)"
+            + (f"; search read down to id {meeting.search_low}." if meeting.search_low is not None else ".")
+        )
+
+    def _run(self, readers: Mapping[str, Callable[["queue.Queue[Any]"], None]]) -> Iterable[Any]:
+        """Runs these readers (a fetching and a records thread each) and yields their records until all are done."""
+        stream = self.retriever.name
+        self.cancelled = threading.Event()
         threads = []
-        for kind, fetch in (("list", self._list_pages), ("search", self._search_pages)):
+        for kind, fetch in readers.items():
             pages: "queue.Queue[Any]" = queue.Queue(maxsize=_QUEUE_PAGES)
             threads.append(threading.Thread(target=self._fetch, args=(fetch, pages, stream), name=f"{stream}-{kind}", daemon=True))
             threads.append(threading.Thread(target=self._process, args=(pages, kind, stream), name=f"{stream}-{kind}-records", daemon=True))
         for thread in threads:
             thread.start()
-        running = 2  # each reader's records thread ends with None
+        running = len(readers)  # each reader's records thread ends with None
         try:
             while running:
                 item = self.out.get()
@@ -203,12 +271,31 @@ class FirstSyncRead:
                     yield from item
         finally:
             self.cancelled.set()
-        meeting = self.meeting
-        logger.info(
-            f"{stream}: {self.object_type} read: {self.emitted['list']} records by list ({self.calls['list']} calls), "
-            f"{self.emitted['search']} by search ({self.calls['search']} calls)"
-            + (f"; search read down to id {meeting.search_low}." if meeting.search_low is not None else ".")
-        )
+
+    def _list_part_complete(self) -> bool:
+        """Whether the list read every record of the window below search's range: HubSpot's count of them (a
+        filtered search) is not more than the list emitted. Every id the list took lies below that range."""
+        low, high = self.window
+        high = min(high, int(time.time() * 1000))
+        below = [] if self.meeting.search_low is None else [
+            {"propertyName": "hs_object_id", "operator": "LT", "value": str(self.meeting.search_low)}
+        ]
+        counted = self._count(low, high, below)
+        if counted is None:
+            return False
+        return counted <= self.emitted["list"]
+
+    def _count(self, low: int, top: int, extra_filters: List[Dict[str, Any]]) -> Optional[int]:
+        extractor = self.retriever.record_selector.extractor
+        return extractor.count_modified(self.object_type, low, top, extra_filters)
+
+    def _verify_window(self) -> None:
+        if self.tally is None:
+            from source_hubspot.progress import Completeness
+
+            Completeness.unchecked(self.retriever.name, "every record it read was modified within lookback_minutes")
+            return
+        verify(self.retriever.name, self.object_type, self.tally, self._count(self.tally.low, self.tally.top, []))
 
     # ---------------------------------------------------------------------------------------------------- threads
     def _fetch(self, fetch: Callable[["queue.Queue[Any]"], None], pages: "queue.Queue[Any]", stream: str) -> None:
@@ -238,6 +325,8 @@ class FirstSyncRead:
                 self._put(self.out, error)
                 return
             self.emitted[kind] += len(records)
+            if self.tally is not None:
+                self.tally.add(records)
             self._put(self.out, records)
 
     def _put(self, target: "queue.Queue[Any]", item: Any) -> None:
@@ -249,6 +338,7 @@ class FirstSyncRead:
                 continue
 
     def _select(self, response: requests.Response) -> List[Any]:
+        setattr(response, CHECKED_ELSEWHERE, True)  # this window is checked here, not page by page in the extractor
         return list(
             self.retriever.record_selector.select_records(
                 response=response,
@@ -261,8 +351,9 @@ class FirstSyncRead:
 
     def _read_properties(self, response: requests.Response) -> None:
         """Completes an ids-only list page: one `batch/read` (100 ids, every property in its body) replaces each
-        record with HubSpot's current one, keeping the list's inline associations. A record gone since the list
-        page is dropped, and so is one changed after the window's end (the next sync reads it)."""
+        record with HubSpot's current one, keeping the list's inline associations. A record HubSpot reports not
+        found (gone since the list page) is dropped, and so is one changed after the window's end (the next sync
+        reads it); ids a partial answer failed are read again (`read_batch`)."""
         body = parse_body(response)
         listed = body.get("results") or []
         if not listed:
@@ -270,13 +361,20 @@ class FirstSyncRead:
         requester = self.retriever.list_requester
         path = requester.object_path(self.stream_slice).rstrip("/")  # type: ignore[union-attr]
         names = requester.property_names(self.stream_slice)  # type: ignore[union-attr]
-        answer = self.retriever.record_selector.extractor.associations_requester.send_request(
-            path=f"{path}/batch/read",
-            request_body_json={"inputs": BodyList({"id": str(r["id"])} for r in listed), "properties": names},
-            log_formatter=None,
+        batch_requester = self.retriever.record_selector.extractor.associations_requester
+
+        def send(inputs: List[Dict[str, Any]]) -> requests.Response:
+            self.calls["list"] += 1
+            return batch_requester.send_request(
+                path=f"{path}/batch/read",
+                request_body_json={"inputs": BodyList(inputs), "properties": names},
+                log_formatter=None,
+            )
+
+        answered = read_batch(
+            send, [{"id": str(r["id"])} for r in listed], lambda r: str(r.get("id")), f"{self.object_type} records", self.backoff
         )
-        self.calls["list"] += 1
-        current = {str(r.get("id")): r for r in (parse_body(answer).get("results") or []) if isinstance(r, dict)}
+        current = {str(r.get("id")): r for r in answered}
         completed = []
         for record in listed:
             full = current.get(str(record["id"]))
@@ -289,13 +387,13 @@ class FirstSyncRead:
         body["results"] = completed
 
     def _in_window(self, record: Mapping[str, Any]) -> bool:
-        changed = _record_millis(record)
+        changed = modified_millis(record, self.modified_property)
         return changed is None or self.window[0] <= changed <= self.window[1]
 
     def _list_pages(self, pages: "queue.Queue[Any]") -> None:
         meeting = self.meeting
         try:
-            after: Optional[str] = None
+            after = self.list_after
             while not self.cancelled.is_set():
                 self._priority()
                 response = self.retriever.list_requester.send_request(
@@ -310,12 +408,20 @@ class FirstSyncRead:
                 taken, finished = meeting.take_list(ids)
                 keep = set(taken)
                 body["results"] = [r for r, i in zip(body["results"], ids) if i in keep and self._in_window(r)]
-                after = _next_after(body)
+                after = next_after(body)
+                self.list_after = after
                 self._put(pages, response)  # every page whose ids the list took goes on to the output
-                if finished or after is None:
+                if after is not None:
+                    self.list_trail.follow(after)
+                if after is None:
+                    self.list_end = END
+                    break
+                if finished:
+                    self.list_end = MET
                     break
         except Exception as error:
-            if not meeting.list_can_stop_early():
+            self.list_end = FAILED
+            if isinstance(error, RepeatedCursorError) or not meeting.list_stopped():
                 raise
             logger.warning(
                 f"{self.retriever.name}: the list reader of {self.object_type} stopped ({_reason(error)}); search "
@@ -329,13 +435,14 @@ class FirstSyncRead:
             cursor_slice=self.stream_slice.cursor_slice,
             extra_fields=self.stream_slice.extra_fields,
         )
-        below: Optional[int] = None
-        while not self.cancelled.is_set():
+        keyset: Optional[Keyset] = Keyset()
+        endpoint = f"the {self.object_type} search"
+        while not self.cancelled.is_set() and keyset is not None:
             self._priority()
             response = self.retriever.requester.send_request(
                 stream_state={},
                 stream_slice=descending,
-                next_page_token={"next_page_token": below} if below is not None else None,
+                next_page_token={"next_page_token": keyset} if keyset != Keyset() else None,
                 log_formatter=None,
             )
             self.calls["search"] += 1
@@ -346,16 +453,11 @@ class FirstSyncRead:
             taken, finished = meeting.take_search(ids)
             keep = set(taken)
             body["results"] = [r for r, i in zip(body["results"], ids) if i in keep]
-            below = ids[-1] if ids else below
-            last = finished or not ids or _next_after(body) is None
+            keyset = None if finished else keyset.following(ids, next_after(body), endpoint, descending=True)
             # The extractor holds pages for association batch reads until the last one: say which one that is.
-            if last:
+            if keyset is None:
                 body.pop("paging", None)
-            else:
-                body["paging"] = {"next": {"after": str(below)}}
             self._put(pages, response)
-            if last:
-                return
 
 
 def _reason(error: BaseException) -> str:

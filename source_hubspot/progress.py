@@ -21,6 +21,7 @@ from typing import Any, Callable, ClassVar, Dict, Iterable, List, Optional, Tupl
 import orjson
 import requests
 from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, AirbyteMessageSerializer, Level, Type
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
 INTERVAL_VARIABLE = "SOURCE_HUBSPOT_PROGRESS_SECONDS"
 DEFAULT_INTERVAL_SECONDS = 5.0
@@ -157,6 +158,74 @@ def _rate_limit_headers(response: requests.Response) -> Optional[Tuple[int, int,
         return None
 
 
+class UncastValues:
+    """Property values of this run that could not be cast to their HubSpot type (emitted as null), per stream and
+    property: the caster logs the first of each pair and the sync report gives the count per stream."""
+
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _counts: ClassVar[Dict[Tuple[str, str], int]] = {}
+
+    @classmethod
+    def add(cls, stream: str, prop: str, count: int = 1) -> bool:
+        """Counts `count` values; True the first time this (stream, property) pair is seen in the run."""
+        with cls._lock:
+            before = cls._counts.get((stream, prop))
+            cls._counts[(stream, prop)] = (before or 0) + count
+            return before is None
+
+    @classmethod
+    def by_stream(cls) -> Dict[str, int]:
+        with cls._lock:
+            totals: Dict[str, int] = {}
+            for (stream, _), count in cls._counts.items():
+                totals[stream] = totals.get(stream, 0) + count
+            return totals
+
+    @classmethod
+    def clear(cls) -> None:
+        with cls._lock:
+            cls._counts.clear()
+
+
+class Completeness:
+    """Per stream, what the completeness check found: the records emitted in the checked part of each window and
+    HubSpot's own count of them (source_hubspot/completeness.py), or why a window could not be checked."""
+
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _checked: ClassVar[Dict[str, Tuple[int, int, int]]] = {}  # stream -> (windows, emitted, counted)
+    _unchecked: ClassVar[Dict[str, str]] = {}  # stream -> why a window was not checked (the first reason)
+
+    @classmethod
+    def checked(cls, stream: str, emitted: int, counted: int) -> None:
+        with cls._lock:
+            windows, total_emitted, total_counted = cls._checked.get(stream, (0, 0, 0))
+            cls._checked[stream] = (windows + 1, total_emitted + emitted, total_counted + counted)
+
+    @classmethod
+    def unchecked(cls, stream: str, reason: str) -> None:
+        with cls._lock:
+            cls._unchecked.setdefault(stream, reason)
+
+    @classmethod
+    def text(cls, stream: str) -> Optional[str]:
+        """The sync report's words for the stream, or None where it has no HubSpot count (the analyst tables)."""
+        with cls._lock:
+            checked, reason = cls._checked.get(stream), cls._unchecked.get(stream)
+        if checked is not None:
+            windows, emitted, counted = checked
+            text = f"verified: {emitted:,} emitted, HubSpot counts {counted:,}"
+            if windows > 1:
+                text += f" ({windows:,} windows)"
+            return text
+        return f"not verified ({reason})" if reason else None
+
+    @classmethod
+    def clear(cls) -> None:
+        with cls._lock:
+            cls._checked.clear()
+            cls._unchecked.clear()
+
+
 class SkippedStreams:
     """Configured streams the source leaves out of this read, with the reason (e.g. the scope the token lacks)."""
 
@@ -238,6 +307,8 @@ class SyncProgress:
     def __enter__(self) -> "SyncProgress":
         ApiCalls.clear()
         SkippedStreams.clear()
+        UncastValues.clear()
+        Completeness.clear()
         if self._interval > 0:
             self._timer = threading.Thread(target=self._tick_until_stopped, name="hubspot-progress", daemon=True)
             self._timer.start()
@@ -355,6 +426,7 @@ class SyncProgress:
         now = self._clock()
         calls = ApiCalls.snapshot()
         skipped = SkippedStreams.reasons()
+        uncast = UncastValues.by_stream()
         with self._lock:
             streams = list(self._streams.values())
         outcomes: Dict[str, int] = {COMPLETED: 0, FAILED: 0, SKIPPED: 0}
@@ -374,7 +446,10 @@ class SyncProgress:
             seconds = ((stream.ended or now) - stream.started) if stream.started is not None else 0.0
             status = f"{outcome} ({_first_sentence(reason)})" if reason and outcome != COMPLETED else outcome
             figures = _figures(stream.records, stream.archived, calls.get(stream.name), seconds)
-            lines.append(log_line(f"sync report {stream.name}: {status}, {figures}"))
+            checks = [text for text in (Completeness.text(stream.name),) if text]
+            if uncast.get(stream.name):
+                checks.append(f"{_count(uncast[stream.name], 'value')} not castable to its type (emitted as null)")
+            lines.append(log_line(f"sync report {stream.name}: {status}, {figures}" + "".join(f"; {c}" for c in checks)))
         parts = f"{outcomes[COMPLETED]} completed, {outcomes[FAILED]} failed, {outcomes[SKIPPED]} skipped"
         parts += f" of {_count(len(streams), 'stream')}"
         if self._sync_errors and not outcomes[FAILED]:  # else the failed streams' lines say why
@@ -424,7 +499,9 @@ def _count(number: int, singular: str, plural: Optional[str] = None) -> str:
 
 
 def _first_sentence(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
+    """The first sentence of an error, at most `limit` characters, with secrets masked BEFORE it is cut: a secret
+    cut in two no longer matches the mask, and its first half would be printed."""
+    text = " ".join(filter_secrets(text).split())
     match = re.match(r"(.+?[.!?])(\s|$)", text)
     sentence = (match.group(1) if match else text).rstrip(".")
     return sentence if len(sentence) <= limit else sentence[: limit - 3] + "..."

@@ -114,6 +114,16 @@ def _record_line(message: AirbyteMessage) -> Optional[bytes]:
             return orjson.dumps({"type": "RECORD", "record": payload})
         except TypeError:
             pass
+        # orjson refuses integers past 64 bits, which the caster keeps exact (HubSpot numbers of 20+ digits): they
+        # are written as their digits. (The CDK's fallback, json.dumps, would write another layout, log a warning,
+        # and fail past 4,300 digits.)
+        from source_hubspot.components import exact_big_ints
+
+        payload["data"] = exact_big_ints(data)
+        try:
+            return orjson.dumps({"type": "RECORD", "record": payload})
+        except TypeError:
+            pass
     return None
 
 

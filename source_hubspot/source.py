@@ -35,6 +35,23 @@ from source_hubspot.first_sync import first_sync_parameters, use_first_sync_read
 from source_hubspot.progress import ApiCalls, SkippedStreams
 
 
+def clamp_to_sync_start(cursor: Any) -> Any:
+    """A record's `updatedAt` moves this cursor no further than the moment the cursor was built (before any of its
+    windows, whose ends are "now" when they are cut). HubSpot can hold a record modified in the future (a wrong
+    clock, an import): emitted as it is, it would otherwise set the state to, say, 2099, and every later sync would
+    read nothing. The CDK's cursor has no bound for the values it keeps, so its reading of a record's value is
+    wrapped, on this cursor alone."""
+    limit = cursor._end_provider()
+    read_value = cursor._extract_cursor_value
+
+    def clamped(record: Any) -> Any:
+        value = read_value(record)
+        return limit if value > limit else value
+
+    cursor._extract_cursor_value = clamped
+    return cursor
+
+
 def first_syncs(catalog: ConfiguredAirbyteCatalog, state: Optional[List[AirbyteStateMessage]]) -> List[str]:
     """The configured streams on their first sync: no saved state, or configured for full refresh."""
     saved = ConnectorStateManager(state=state or [])
@@ -87,6 +104,25 @@ class SourceHubspot(ConcurrentDeclarativeSource):
             config_path=config_path,
         )
 
+    def _migrate_and_transform_config(self, config_path: Optional[str], config: Optional[Mapping[str, Any]]) -> Any:
+        """The CDK's config migration, which also writes a migrated (camelCase) config back to --config; when that
+        file cannot be written (read-only mount, no permission) the run goes on with the migrated config in memory.
+
+        Without this, the CDK's OSError surfaced as "could not start ... point to valid JSON files", blaming a config
+        that is valid. Migrating again without a path is safe: the migration works on a copy of `config`."""
+        try:
+            return super()._migrate_and_transform_config(config_path, config)
+        except OSError as error:
+            if not config_path:
+                raise
+            _logger.warning(
+                f"Could not update the config file {config_path} with the migrated config "
+                f"({error.strerror or error}); this run uses the migrated config in memory, and the next run migrates "
+                "it again. To stop this warning, make the file writable, or write the config in the spec's shape "
+                "(a credentials object with credentials_title)."
+            )
+            return super()._migrate_and_transform_config(None, config)
+
     def _prepare_for_stream_build(self) -> None:
         # HubSpot's two buckets, corrected from its headers (source_hubspot/budget.py), shared by every stream.
         super()._prepare_for_stream_build()
@@ -100,6 +136,14 @@ class SourceHubspot(ConcurrentDeclarativeSource):
 
             create_retriever.first_sync_reads = True  # type: ignore[attr-defined]
             constructors[SimpleRetrieverModel] = create_retriever  # type: ignore[index]
+        # Every incremental stream's cursor (and each partition's, for engagements) never passes the sync's start.
+        create_cursor = self._constructor.create_concurrent_cursor_from_datetime_based_cursor
+        if not getattr(create_cursor, "clamps_to_sync_start", False):
+            def create_clamped_cursor(*args: Any, **kwargs: Any) -> Any:
+                return clamp_to_sync_start(create_cursor(*args, **kwargs))
+
+            create_clamped_cursor.clamps_to_sync_start = True  # type: ignore[attr-defined]
+            self._constructor.create_concurrent_cursor_from_datetime_based_cursor = create_clamped_cursor  # type: ignore[method-assign]
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """Every stream the token may read; a stream whose scope is missing is left out with a warning naming it."""

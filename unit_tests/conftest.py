@@ -260,10 +260,11 @@ def token_response(access_token: str = ACCESS_TOKEN, refresh_token: str = REFRES
     return {"token_type": "bearer", "refresh_token": refresh_token, "access_token": access_token, "expires_in": expires_in}
 
 
-def mock_contacts(requests_mock, search: Any = None, api: str = API) -> None:
-    """Properties, search (one contact unless `search` is a requests-mock response list) and empty associations."""
+def mock_contacts(requests_mock, search: Any = None, api: str = API, count: int = 0) -> None:
+    """Properties, search (one contact unless `search` is a requests-mock response list), the completeness check's
+    count (`count`) and empty associations."""
     requests_mock.get(f"{api}/crm/v3/properties/contacts", json=properties_body(CONTACT_PROPERTIES))
-    requests_mock.post(f"{api}/crm/v3/objects/contacts/search", search or [{"json": search_page([contact(1)])}])
+    mock_search(requests_mock, "contacts", search or [{"json": search_page([contact(1)])}], count, api)
     for to_type in ("companies", "deals", "tickets"):
         requests_mock.post(
             f"{api}/crm/v4/associations/contacts/{to_type}/batch/read", json={"status": "COMPLETE", "results": []}
@@ -279,8 +280,26 @@ def token_requests(requests_mock) -> List[Any]:
     return [r for r in requests_mock.request_history if "/oauth/" in r.path]
 
 
+def mock_search(requests_mock, object_type: str, pages: Any, count: int = 0, api: str = API) -> None:
+    """Search pages (a requests-mock response list) and, apart from them, the completeness check's count."""
+    url = f"{api}/crm/v3/objects/{object_type}/search"
+    requests_mock.post(url, pages, additional_matcher=lambda request: not is_count(request))
+    requests_mock.post(url, json={"total": count, "results": []}, additional_matcher=is_count)
+
+
+def is_count(request: Any) -> bool:
+    """A completeness check's search (source_hubspot/completeness.py): limit 1, no sort."""
+    body = json.loads(request.body) if request.body else {}
+    return body.get("limit") == 1 and "sorts" not in body
+
+
 def search_requests(requests_mock) -> List[Any]:
-    return [r for r in requests_mock.request_history if r.path.endswith("/search")]
+    """The search pages read (completeness counts left out: count_requests)."""
+    return [r for r in requests_mock.request_history if r.path.endswith("/search") and not is_count(r)]
+
+
+def count_requests(requests_mock) -> List[Any]:
+    return [r for r in requests_mock.request_history if r.path.endswith("/search") and is_count(r)]
 
 
 def stdout_messages(text: str) -> List[Dict[str, Any]]:

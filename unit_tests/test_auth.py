@@ -126,7 +126,7 @@ def test_given_oauth_when_read_then_one_refresh_token_grant_precedes_the_first_a
     assert form["client_secret"] == CLIENT_SECRET
     assert "refresh_token" in form
     calls = api_requests(requests_mock)
-    assert len(calls) == 5  # properties, search, three association reads
+    assert len(calls) == 6  # properties, search, three association reads, the completeness count
     assert {_bearer(r) for r in calls} == {f"Bearer {ACCESS_TOKEN}"}
 
 
@@ -342,7 +342,7 @@ def test_given_private_app_when_read_then_every_call_carries_the_token_and_no_to
     assert len(output.records) == 1
     assert token_requests(requests_mock) == []
     calls = api_requests(requests_mock)
-    assert len(calls) == 5
+    assert len(calls) == 6  # properties, search, three association reads, the completeness count
     assert {_bearer(r) for r in calls} == {f"Bearer {PRIVATE_TOKEN}"}
 
 

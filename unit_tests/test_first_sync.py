@@ -17,7 +17,7 @@ import requests
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_hubspot.components import DESCENDING_IDS
+from source_hubspot.components import DESCENDING_IDS, keyset_of
 from source_hubspot.first_sync import FirstSyncRead, IdMeeting, SliceHashedOnce
 
 WINDOW = {"start_time": "2024-01-01T00:00:00.000000Z", "end_time": "2024-12-31T00:00:00.000000Z"}
@@ -47,6 +47,7 @@ class Portal:
         ids = sorted(rng.sample(range(1, count * 20), count))
         self.records = {i: {"id": str(i), "updatedAt": AFTER_WINDOW if rng.random() < 0.05 else IN_WINDOW} for i in ids}
         self.list_order = sorted(ids, key=lambda i: rng.random()) if scrambled else ids
+        self.counts = 0  # completeness counts asked for
         self.list_fails_at = list_fails_at  # the list call that fails (HubSpot refuses it)
         self.records_fail_at: Optional[int] = None  # the list page whose records cannot be processed
         self.list_late = list_late  # seconds the list's first call waits: search takes a share first
@@ -82,12 +83,24 @@ class Portal:
 
         return list(parse_body(response)["results"])
 
+    def serve_block_late(self, start: int, size: int) -> List[int]:
+        """HubSpot's list serves a block of ids (pages still ascending) after all the others."""
+        block = self.list_order[start : start + size]
+        self.list_order = [i for i in self.list_order if i not in block] + block
+        return block
+
+    def count(self, object_type: str, low: int, top: int, extra_filters: List[Dict[str, Any]] = ()) -> int:
+        """HubSpot's search count of the window's records (all in-window records are modified at IN_WINDOW)."""
+        self.counts += 1
+        below = [int(f["value"]) for f in extra_filters if f["operator"] == "LT"]
+        return sum(1 for i, r in self.records.items() if r["updatedAt"] == IN_WINDOW and all(i < b for b in below))
+
     def search_page(self, stream_slice: Any, next_page_token: Optional[Mapping[str, Any]], **_: Any) -> requests.Response:
         assert stream_slice.get(DESCENDING_IDS)
         self._pause()
         self.search_calls += 1
-        below = (next_page_token or {}).get("next_page_token")
-        ids = [i for i in sorted(self.records, reverse=True) if (below is None or i < int(below))]
+        below = keyset_of(next_page_token).last_id
+        ids = [i for i in sorted(self.records, reverse=True) if (below is None or i < below)]
         ids = [i for i in ids if self.records[i]["updatedAt"] == IN_WINDOW]  # search filters on the window
         body: Dict[str, Any] = {"results": [dict(self.records[i]) for i in ids[:5]]}
         if len(ids) > 5:
@@ -100,7 +113,8 @@ def _read(portal: Portal) -> List[str]:
         name="contacts",
         requester=SimpleNamespace(send_request=portal.search_page),
         list_requester=SimpleNamespace(send_request=portal.list_page, object_type_of=lambda stream_slice: "contacts"),
-        record_selector=SimpleNamespace(select_records=portal.select),
+        record_selector=SimpleNamespace(select_records=portal.select, extractor=SimpleNamespace(count_modified=portal.count)),
+        config={"lookback_minutes": 0},
     )
     read = FirstSyncRead(retriever, {}, StreamSlice(partition={}, cursor_slice=WINDOW))  # type: ignore[arg-type]
     return [record["id"] for record in read.records()]
@@ -254,3 +268,59 @@ def test_given_a_slice_hashed_once_then_the_cdks_cursor_finds_it_under_the_parti
         hash(hashed)
     assert calls == [], "the slice was hashed again"
     assert dict(hashed) == dict(original) and hashed.partition == original.partition
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# What stops one reader never leaves a gap: the list's early stop is checked by HubSpot's count, and a reader that
+# cannot finish the other's part fails the read.
+# ------------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(6))
+def test_given_a_block_of_ids_the_list_serves_late_when_the_readers_meet_then_the_list_reads_on_and_nothing_is_lost(seed, caplog):
+    portal = Portal(seed, count=300, list_late=0.02)
+    block = portal.serve_block_late(start=20, size=9)  # low ids, after every other id in the list
+    emitted = _read(portal)
+    assert sorted(emitted) == portal.in_window() and len(emitted) == len(set(emitted))
+    assert {str(i) for i in block if portal.records[i]["updatedAt"] == IN_WINDOW} <= set(emitted)
+    assert "reads on to its end" in caplog.text
+
+
+def test_given_an_ordered_list_that_met_search_then_one_count_confirms_its_part_and_it_stops_early():
+    portal = Portal(1, count=300, list_late=0.02)
+    assert sorted(_read(portal)) == portal.in_window()
+    assert portal.counts == 2  # the list's part, then the whole window
+    assert portal.list_calls < 300 / 7
+
+
+def test_given_search_stopped_for_disorder_when_the_list_fails_then_the_read_fails_loudly():
+    portal = Portal(2, count=300, list_fails_at=6)
+    search_page = portal.search_page
+
+    def ascending(stream_slice: Any, next_page_token: Optional[Mapping[str, Any]], **kwargs: Any) -> requests.Response:
+        response = search_page(stream_slice, next_page_token, **kwargs)
+        body = json.loads(response.content)
+        body["results"].sort(key=lambda r: int(r["id"]))
+        response._content = json.dumps(body).encode()
+        return response
+
+    portal.search_page = ascending  # type: ignore[method-assign]
+    with pytest.raises(AirbyteTracedException):
+        _read(portal)
+
+
+def test_given_the_list_fails_and_served_ids_late_then_the_read_fails_loudly_instead_of_skipping_them():
+    portal = Portal(4, count=300, list_fails_at=4, list_late=0.02)
+    portal.serve_block_late(start=5, size=9)
+    with pytest.raises(AirbyteTracedException, match="counts more records"):
+        _read(portal)
+
+
+def test_given_hubspot_counts_more_records_than_were_read_then_the_read_fails_with_the_numbers():
+    portal = Portal(5, count=100)
+    counted = portal.count
+
+    def three_more_in_the_window(object_type: str, low: int, top: int, extra_filters: List[Dict[str, Any]] = ()) -> int:
+        return counted(object_type, low, top, extra_filters) + (0 if extra_filters else 3)
+
+    portal.count = three_more_in_the_window  # type: ignore[method-assign]
+    with pytest.raises(AirbyteTracedException, match="would have been lost"):
+        _read(portal)
