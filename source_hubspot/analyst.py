@@ -45,7 +45,7 @@ from airbyte_cdk.sources.declarative.schema.schema_loader import SchemaLoader
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_hubspot.api import next_after, read_batch, repeated_cursor_error
+from source_hubspot.api import association_from_id, follow_result_paging, next_after, read_batch
 from source_hubspot.components import (
     EARLIEST_PROBE,
     EARLIEST_PROBE_BEFORE,
@@ -328,10 +328,6 @@ def _window(response: requests.Response) -> Tuple[str, str]:
     return low, high
 
 
-def _from_id(result: Mapping[str, Any]) -> str:
-    return str((result.get("from") or {}).get("id"))
-
-
 def _changed(results: Iterable[Mapping[str, Any]]) -> List[Tuple[str, Any]]:
     """(id, updatedAt) of each searched record: updatedAt is the cursor of every row derived from the record."""
     return [(str(record["id"]), record.get("updatedAt")) for record in results if "id" in record]
@@ -487,9 +483,9 @@ class AssociationLinksExtractor(RecordExtractor):
 
         while pending:
             inputs, pending = pending[: self.batch_size], pending[self.batch_size :]
-            results = read_batch(send, inputs, _from_id, f"the {pair} associations", self.backoff)
+            results = read_batch(send, inputs, association_from_id, f"the {pair} associations", self.backoff)
             for result in results:
-                from_id = str((result.get("from") or {}).get("id"))
+                from_id = association_from_id(result)
                 for target in result.get("to") or []:
                     to_id = str(target.get("toObjectId"))
                     for kind in target.get("associationTypes") or []:
@@ -510,12 +506,9 @@ class AssociationLinksExtractor(RecordExtractor):
                             "associationLabel": label,
                             "updatedAt": updated.get(from_id),
                         }
-                after = next_after(result)
-                if after is not None:
-                    if (from_id, after) in followed:
-                        raise repeated_cursor_error(f"POST {path} (the associations of {from_id})", after)
-                    followed.add((from_id, after))
-                    pending.append({"id": from_id, "after": after})
+                following = follow_result_paging(result, from_id, followed, f"POST {path}")
+                if following is not None:
+                    pending.append(following)
 
 
 def history_properties(config: Mapping[str, Any], key: str, default: List[str]) -> List[str]:

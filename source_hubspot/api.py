@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timezone
 from dataclasses import InitVar, dataclass
 from typing import Any, Callable, Dict, Iterable, List, Mapping, MutableMapping, Optional, Sequence, Set, Tuple
 
@@ -39,6 +40,23 @@ def next_after(body: Any) -> Optional[str]:
 
 class RepeatedCursorError(AirbyteTracedException):
     """HubSpot gave a cursor the read had already followed: always fatal, never covered by another reader."""
+
+
+def millis_of(value: Any) -> Optional[int]:
+    """A HubSpot moment as epoch milliseconds: ISO 8601 text (`updatedAt`, `archivedAt`, datetime properties) or
+    epoch-millis digits; None for anything else."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    text = str(value)
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
 
 
 def repeated_cursor_error(endpoint: str, cursor: str) -> AirbyteTracedException:
@@ -118,15 +136,18 @@ def endpoint_of(response: requests.Response) -> str:
 
 
 @dataclass
-class KeysetPagination(PaginationStrategy):
-    """The paginator of keyset-paged searches (`Keyset`); CursorPagination's template could neither follow an empty
-    page's cursor under the same filter nor tell a loop, and it ended a read on an empty page."""
+class _PageCursorPagination(PaginationStrategy):
+    """What both of the connector's paginators share: no first token, no page size of their own, and the next token
+    derived from the page's parsed body and the last token alone (one instance pages many partitions at once)."""
 
     config: Optional[Mapping[str, Any]] = None
     parameters: InitVar[Optional[Mapping[str, Any]]] = None
 
     @property
     def initial_token(self) -> Optional[Any]:
+        return None
+
+    def get_page_size(self) -> Optional[int]:
         return None
 
     def next_page_token(
@@ -139,12 +160,20 @@ class KeysetPagination(PaginationStrategy):
     ) -> Optional[Any]:
         from source_hubspot.components import parse_body  # the decoder's parsed body
 
-        body = parse_body(response)
-        previous = last_page_token_value if isinstance(last_page_token_value, Keyset) else Keyset()
-        return previous.following(page_ids(body), next_after(body), endpoint_of(response))
+        return self.following(parse_body(response), last_page_token_value, endpoint_of(response))
 
-    def get_page_size(self) -> Optional[int]:
-        return None
+    def following(self, body: Any, previous: Optional[Any], endpoint: str) -> Optional[Any]:
+        raise NotImplementedError
+
+
+@dataclass
+class KeysetPagination(_PageCursorPagination):
+    """The paginator of keyset-paged searches (`Keyset`); CursorPagination's template could neither follow an empty
+    page's cursor under the same filter nor tell a loop, and it ended a read on an empty page."""
+
+    def following(self, body: Any, previous: Optional[Any], endpoint: str) -> Optional[Keyset]:
+        keyset = previous if isinstance(previous, Keyset) else Keyset()
+        return keyset.following(page_ids(body), next_after(body), endpoint)
 
 
 class Cursor(str):
@@ -160,36 +189,35 @@ class Cursor(str):
 
 
 @dataclass
-class HubspotCursorPagination(PaginationStrategy):
+class HubspotCursorPagination(_PageCursorPagination):
     """Follows `paging.next.after` until HubSpot gives none, and fails on a cursor it already followed (a loop)."""
 
-    config: Optional[Mapping[str, Any]] = None
-    parameters: InitVar[Optional[Mapping[str, Any]]] = None
-
-    @property
-    def initial_token(self) -> Optional[Any]:
-        return None
-
-    def next_page_token(
-        self,
-        response: requests.Response,
-        last_page_size: int,
-        last_record: Optional[Record],
-        last_page_token_value: Optional[Any] = None,
-        page_size_override: Optional[int] = None,
-    ) -> Optional[Any]:
-        from source_hubspot.components import parse_body
-
-        after = next_after(parse_body(response))
+    def following(self, body: Any, previous: Optional[Any], endpoint: str) -> Optional[Cursor]:
+        after = next_after(body)
         if after is None:
             return None
-        cursor = Cursor.after(after, last_page_token_value)
+        cursor = Cursor.after(after, previous)
         if after in cursor.followed:
-            raise repeated_cursor_error(endpoint_of(response), after)
+            raise repeated_cursor_error(endpoint, after)
         return cursor
 
-    def get_page_size(self) -> Optional[int]:
+
+def association_from_id(result: Mapping[str, Any]) -> str:
+    """The id of the record a v4 association result belongs to (`from.id`)."""
+    source = result.get("from")
+    return str(source.get("id")) if isinstance(source, Mapping) else "None"
+
+
+def follow_result_paging(result: Mapping[str, Any], from_id: str, followed: Set[Tuple[str, str]], endpoint: str) -> Optional[Dict[str, str]]:
+    """The input that reads the next page of one v4 association result (`{"id", "after"}`), or None on its last
+    page; a cursor the same record's result gave before is a loop."""
+    after = next_after(result)
+    if after is None:
         return None
+    if (from_id, after) in followed:
+        raise repeated_cursor_error(f"{endpoint} (the associations of {from_id})", after)
+    followed.add((from_id, after))
+    return {"id": from_id, "after": after}
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_hubspot.api import millis_of
 from source_hubspot.progress import Completeness
 
 MINUTE_MS = 60_000
@@ -36,24 +37,11 @@ def lookback_ms(config: Mapping[str, Any]) -> int:
 
 
 def modified_millis(record: Mapping[str, Any], modified_property: str) -> Optional[int]:
-    """A record's modification moment (epoch ms), as HubSpot's search filters on it: the modification property
-    (ISO text or epoch millis), else `updatedAt`."""
+    """A record's modification moment (epoch ms), as HubSpot's search filters on it: the modification property,
+    else `updatedAt`."""
     properties = record.get("properties")
-    values = (properties.get(modified_property) if isinstance(properties, Mapping) else None, record.get("updatedAt"))
-    for value in values:
-        if value is None or value == "":
-            continue
-        text = str(value)
-        if text.isdigit():
-            return int(text)
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return int(moment.timestamp() * 1000)
-    return None
+    moment = millis_of(properties.get(modified_property)) if isinstance(properties, Mapping) else None
+    return moment if moment is not None else millis_of(record.get("updatedAt"))
 
 
 def iso(millis: int) -> str:

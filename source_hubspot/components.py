@@ -66,7 +66,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 
-from source_hubspot.api import CursorTrail, Keyset, next_after, read_batch, repeated_cursor_error
+from source_hubspot.api import CursorTrail, Keyset, association_from_id, follow_result_paging, millis_of, next_after, read_batch
 from source_hubspot.completeness import WindowTally, checked_top, count_body, lookback_ms, total_of, verify
 from source_hubspot.constants import (
     ASSOCIATION_BATCH_SIZE,
@@ -453,26 +453,10 @@ def _window_of(response: requests.Response) -> Tuple[int, int]:
     return low, high
 
 
-def _record_millis(record: Mapping[str, Any]) -> Optional[int]:
-    text = record.get("updatedAt") or record.get("archivedAt")
-    if not text:
-        return None
-    try:
-        return int(datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() * 1000)
-    except ValueError:
-        return None
-
-
 def _archived_millis(record: Mapping[str, Any]) -> Optional[int]:
     """When an archived record was archived (epoch ms): `archivedAt`, else (never seen) its `updatedAt`."""
-    for key in ("archivedAt", "updatedAt"):
-        text = record.get(key)
-        if text:
-            try:
-                return int(datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() * 1000)
-            except ValueError:
-                continue
-    return None
+    moment = millis_of(record.get("archivedAt"))
+    return moment if moment is not None else millis_of(record.get("updatedAt"))
 
 
 def _object_slice(object_type: str) -> StreamSlice:
@@ -550,9 +534,9 @@ def read_association_ids(requester: HttpRequester, path: str, ids: List[str], ba
 
     while pending:
         batch, pending = pending[:ASSOCIATION_BATCH_SIZE], pending[ASSOCIATION_BATCH_SIZE:]
-        results = read_batch(send, batch, _association_from_id, f"the associations at {path}", backoff_seconds)
+        results = read_batch(send, batch, association_from_id, f"the associations at {path}", backoff_seconds)
         for result in results:
-            from_id = _association_from_id(result)
+            from_id = association_from_id(result)
             bucket = linked.setdefault(from_id, [])
             known = seen.setdefault(from_id, set())
             for target in result.get("to") or []:
@@ -560,17 +544,10 @@ def read_association_ids(requester: HttpRequester, path: str, ids: List[str], ba
                 if to_id not in known:
                     known.add(to_id)
                     bucket.append(to_id)
-            after = next_after(result)
-            if after is not None:
-                if (from_id, after) in followed:
-                    raise repeated_cursor_error(f"POST {path} (the associations of {from_id})", after)
-                followed.add((from_id, after))
-                pending.append({"id": from_id, "after": after})
+            following = follow_result_paging(result, from_id, followed, f"POST {path}")
+            if following is not None:
+                pending.append(following)
     return linked
-
-
-def _association_from_id(result: Mapping[str, Any]) -> str:
-    return str((result.get("from") or {}).get("id"))
 
 
 def _path_of(response: requests.Response) -> str:

@@ -53,7 +53,7 @@ from source_hubspot.components import (
     page_results,
     parse_body,
 )
-from source_hubspot.progress import ApiCalls
+from source_hubspot.progress import ApiCalls, Completeness
 
 logger = logging.getLogger("airbyte")
 
@@ -166,11 +166,10 @@ class FirstSyncRead:
     (so its next request leaves as soon as the page is parsed), one turns the taken records into output (casting,
     association reads). The partition's own thread yields what they hand on.
 
-    When both are done, what the list did not read is checked before it is trusted: if the list stopped early (it
-    met search, or failed), HubSpot's count of the window's records below search's range must not exceed what the
-    list read there. If it does, ids came later in the list than their order promised: the list reads on to its end
-    (or, if it failed, the stream fails). Then the whole window is checked against HubSpot's count
-    (completeness.py)."""
+    When both are done, the window is checked against HubSpot's count (completeness.py). The list stopped where it
+    met search trusting its ids' order; if HubSpot counts more records than the two read, some ids came later in the
+    list than their order promised, and the list reads on to its end before the window is checked again. Any other
+    shortfall (the list failed, search lost a page) fails the stream with the numbers."""
 
     def __init__(
         self, retriever: "FirstSyncRetriever", records_schema: Mapping[str, Any], stream_slice: StreamSlice, ids_only: bool = False
@@ -223,24 +222,22 @@ class FirstSyncRead:
             "at once, until they meet."
         )
         yield from self._run({"list": self._list_pages, "search": self._search_pages})
-        if self.list_end in (MET, FAILED) and not self._list_part_complete():
-            if self.list_end == FAILED:
-                raise AirbyteTracedException(
-                    message=(
-                        f"{stream}: the list reader of {self.object_type} failed, and HubSpot counts more records below "
-                        f"id {self.meeting.search_low} than it read: search cannot read them (they lie in the list's "
-                        "part). The sync stopped; no state was saved for the stream. Run it again."
-                    ),
-                    failure_type=FailureType.transient_error,
+        tally = self.tally
+        if tally is None:
+            Completeness.unchecked(stream, "every record it read was modified within lookback_minutes")
+        else:
+            counted = self._count(tally.low, tally.top)
+            if counted is not None and tally.emitted < counted and self.list_end == MET:
+                # The list stopped where it met search, trusting its ids' order; HubSpot's count says some came later.
+                logger.warning(
+                    f"{stream}: HubSpot counts {counted:,} {self.object_type} records in this window and the two readers "
+                    f"read {tally.emitted:,}: the list serves some ids later than their order, so it reads on to its "
+                    "end (slower, still exact)."
                 )
-            logger.warning(
-                f"{stream}: HubSpot's list of {self.object_type} serves some ids later than their order (HubSpot counts "
-                "more records in the list's part than the list read before it met search): the list reads on to its "
-                "end (slower, still exact)."
-            )
-            self.meeting.list_to_end = True
-            yield from self._run({"list": self._list_pages})
-        self._verify_window()
+                self.meeting.list_to_end = True
+                yield from self._run({"list": self._list_pages})
+                counted = self._count(tally.low, tally.top)
+            verify(stream, self.object_type, tally, counted)
         meeting = self.meeting
         logger.info(
             f"{stream}: {self.object_type} read: {self.emitted['list']} records by list ({self.calls['list']} calls), "
@@ -272,30 +269,9 @@ class FirstSyncRead:
         finally:
             self.cancelled.set()
 
-    def _list_part_complete(self) -> bool:
-        """Whether the list read every record of the window below search's range: HubSpot's count of them (a
-        filtered search) is not more than the list emitted. Every id the list took lies below that range."""
-        low, high = self.window
-        high = min(high, int(time.time() * 1000))
-        below = [] if self.meeting.search_low is None else [
-            {"propertyName": "hs_object_id", "operator": "LT", "value": str(self.meeting.search_low)}
-        ]
-        counted = self._count(low, high, below)
-        if counted is None:
-            return False
-        return counted <= self.emitted["list"]
-
-    def _count(self, low: int, top: int, extra_filters: List[Dict[str, Any]]) -> Optional[int]:
+    def _count(self, low: int, top: int) -> Optional[int]:
         extractor = self.retriever.record_selector.extractor
-        return extractor.count_modified(self.object_type, low, top, extra_filters)
-
-    def _verify_window(self) -> None:
-        if self.tally is None:
-            from source_hubspot.progress import Completeness
-
-            Completeness.unchecked(self.retriever.name, "every record it read was modified within lookback_minutes")
-            return
-        verify(self.retriever.name, self.object_type, self.tally, self._count(self.tally.low, self.tally.top, []))
+        return extractor.count_modified(self.object_type, low, top)
 
     # ---------------------------------------------------------------------------------------------------- threads
     def _fetch(self, fetch: Callable[["queue.Queue[Any]"], None], pages: "queue.Queue[Any]", stream: str) -> None:
