@@ -15,7 +15,8 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from typing import Any, Dict, Mapping, Optional, Tuple
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
 import requests
 from airbyte_cdk.sources.streams.call_rate import APIBudget
@@ -108,6 +109,21 @@ def set_priority(value: int) -> None:
     the records their object has left to read: the largest object, the sync's longest part, goes first, and the
     other objects' calls fill in the rest of the budget."""
     _PRIORITY.value = int(value)
+
+
+# Ahead of every reader: a call that closes a window (its completeness count), so the window's worker is freed at once.
+CLOSING_PRIORITY = 2**62
+
+
+@contextmanager
+def closing_call() -> Iterator[None]:
+    """This thread's calls inside go ahead of every reader's, then its own priority is back."""
+    before = getattr(_PRIORITY, "value", 0)
+    _PRIORITY.value = CLOSING_PRIORITY
+    try:
+        yield
+    finally:
+        _PRIORITY.value = before
 
 
 class HubspotRateBudget(APIBudget):

@@ -37,7 +37,6 @@ from airbyte_cdk.sources.declarative.auth.declarative_authenticator import (
     DeclarativeAuthenticator,
 )
 from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeOauth2Authenticator
-from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import (
@@ -67,6 +66,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 
 from source_hubspot.api import CursorTrail, Keyset, association_from_id, follow_result_paging, millis_of, next_after, read_batch
+from source_hubspot.budget import closing_call
 from source_hubspot.completeness import WindowTally, checked_top, count_body, lookback_ms, total_of, verify
 from source_hubspot.constants import (
     ASSOCIATION_BATCH_SIZE,
@@ -79,24 +79,6 @@ from source_hubspot.progress import ApiCalls, Completeness
 
 logger = logging.getLogger("airbyte")
 
-# The CDK's cursor parses every record's `updatedAt` with `datetime.strptime` (~8 % of a wide read's CPU, py-spy).
-# For the one format this manifest uses, `datetime.fromisoformat` gives the same aware UTC datetime ~20x faster;
-# any other format, or text it cannot read, goes to the CDK's own parser unchanged.
-_CURSOR_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-_cdk_datetime_parse = DatetimeParser.parse
-
-
-def _parse_cursor_datetime(self: DatetimeParser, date: Union[str, int], format: str) -> datetime:
-    if format == _CURSOR_FORMAT and type(date) is str and date[-1:] == "Z" and len(date) > 20 and date[19] == ".":
-        try:
-            return datetime.fromisoformat(date)
-        except ValueError:
-            pass
-    return _cdk_datetime_parse(self, date, format)
-
-
-DatetimeParser.parse = _parse_cursor_datetime  # type: ignore[method-assign]
-
 _PARSED_BODY = "_hubspot_parsed_body"
 # Set on a search page whose window another reader checks (a first sync's, first_sync.py), and on the answer given
 # without a call for a window before the object's earliest modification (already confirmed empty).
@@ -108,37 +90,6 @@ def modified_property_of(object_type: str) -> str:
     """The property HubSpot bumps when a record changes: contacts have their own name for it."""
     return "lastmodifieddate" if object_type == "contacts" else "hs_lastmodifieddate"
 
-# requests reads a body in 10 KB chunks, each through urllib3's and http.client's Python layers: a wide page (1-2 MB)
-# took ~200 reads, ~10 us of CPU per record. The chunk size is a module constant it reads on every body; None has
-# urllib3 read the whole body in one call (one buffer of the body's length; a chunked body still arrives chunk by
-# chunk), through the same requests code and its error mapping. 1 MB chunks cost ~0.35 ms more a wide page: each
-# zeroes a new 1 MB buffer and the chunks are copied again to be joined.
-requests.models.CONTENT_CHUNK_SIZE = None
-
-
-_cdk_merge_environment = requests.Session.merge_environment_settings
-_ENVIRONMENT_ANSWERS: Dict[Tuple[Any, ...], Mapping[str, Any]] = {}
-
-
-def _merge_environment_once(session: requests.Session, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Dict[str, Any]:
-    """requests reads the proxy and CA-bundle environment variables for every request (`merge_environment_settings`
-    walks os.environ twice, ~0.15 ms). They do not change while a sync runs, so the answer is kept per scheme and
-    host (proxies and no_proxy are chosen by them) and the session's and request's settings; a request that passes
-    its own proxies is answered afresh."""
-    if proxies or not isinstance(url, str) or not session.trust_env:
-        return _cdk_merge_environment(session, url, proxies, stream, verify, cert)
-    try:
-        key = (*url.split("/", 3)[:3], stream, verify, cert, session.stream, session.verify, session.cert,
-               tuple(session.proxies.items()))
-        answer = _ENVIRONMENT_ANSWERS.get(key)
-    except TypeError:  # settings that cannot be a key
-        return _cdk_merge_environment(session, url, proxies, stream, verify, cert)
-    if answer is None:
-        answer = _ENVIRONMENT_ANSWERS[key] = _cdk_merge_environment(session, url, proxies, stream, verify, cert)
-    return {**answer, "proxies": answer["proxies"].copy()}
-
-
-requests.Session.merge_environment_settings = _merge_environment_once  # type: ignore[assignment, method-assign]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -268,11 +219,12 @@ class HubspotRecordExtractor(RecordExtractor):
     def count_modified(self, object_type: str, low: int, top: int, extra_filters: Iterable[Dict[str, Any]] = ()) -> Optional[int]:
         """HubSpot's count of the records of `object_type` modified in [low, top] (epoch ms), with more filters."""
         modified = self.modified_property or modified_property_of(object_type)
-        response = self.associations_requester.send_request(  # type: ignore[union-attr]
-            path=f"{self.objects_path}/{object_type}/search",
-            request_body_json=count_body(modified, low, top, extra_filters),
-            log_formatter=None,
-        )
+        with closing_call():  # the window's worker waits on this one call: ahead of the page reads
+            response = self.associations_requester.send_request(  # type: ignore[union-attr]
+                path=f"{self.objects_path}/{object_type}/search",
+                request_body_json=count_body(modified, low, top, extra_filters),
+                log_formatter=None,
+            )
         return total_of(parse_body(response)) if response is not None else None
 
     def _archived_in_window(self, response: requests.Response, object_type: str) -> List[MutableMapping[str, Any]]:

@@ -492,18 +492,21 @@ class FirstSyncRetriever(SimpleRetriever):
 
 
 def use_first_sync_reads(retriever: Any, model: SimpleRetrieverModel) -> Any:
-    """Makes an object stream's SimpleRetriever a FirstSyncRetriever; it reads by list and search at once when its
-    manifest parameters say `first_sync`."""
+    """An object stream's SimpleRetriever as a FirstSyncRetriever, which reads by list and search at once when its
+    manifest parameters say `first_sync`. The CDK built and wired the SimpleRetriever (its requester, paginator,
+    selector, cursor); the FirstSyncRetriever takes over those very components (a shallow copy of its fields), so
+    nothing is built twice and the CDK's own object is left as it was."""
     if type(retriever) is not SimpleRetriever:
         return retriever
     list_requester = getattr(retriever.record_selector.extractor, "list_requester", None)
     if list_requester is None:
         return retriever
     parameters = model.parameters or {}
-    retriever.__class__ = FirstSyncRetriever
-    retriever.list_requester = list_requester if parameters.get("first_sync") else None
-    retriever.full_refresh = bool(parameters.get("full_refresh"))
-    return retriever
+    first_sync = object.__new__(FirstSyncRetriever)
+    vars(first_sync).update(vars(retriever))
+    first_sync.list_requester = list_requester if parameters.get("first_sync") else None
+    first_sync.full_refresh = bool(parameters.get("full_refresh"))
+    return first_sync
 
 
 def first_sync_parameters(

@@ -22,10 +22,10 @@ from airbyte_cdk.models import (
     TraceType,
     Type,
 )
-from airbyte_cdk.sources.concurrent_source import concurrent_read_processor
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
+from source_hubspot import speedups
 from source_hubspot.components import NULL_FREE_STREAMS
 from source_hubspot.config_check import config_problems
 from source_hubspot.progress import SyncProgress
@@ -91,7 +91,7 @@ class HubspotEntrypoint(AirbyteEntrypoint):
         AirbyteEntrypoint.validate_connection(source_spec, config)
 
 
-_cdk_message_to_string = AirbyteEntrypoint.airbyte_message_to_string
+_cdk_message_to_string = speedups.original(AirbyteEntrypoint, "airbyte_message_to_string")
 
 
 def _record_line(message: AirbyteMessage) -> Optional[bytes]:
@@ -147,30 +147,6 @@ def _message_to_output(message: AirbyteMessage) -> Union[str, bytes]:
     return line if _RecordBytes.enabled else line.decode()
 
 
-# The CDK maps read's messages through AirbyteEntrypoint.airbyte_message_to_string by class name.
-AirbyteEntrypoint.airbyte_message_to_string = staticmethod(_message_to_output)  # type: ignore[method-assign]
-
-_cdk_stream_data_to_message = concurrent_read_processor.stream_data_to_airbyte_message
-
-
-def _record_to_message(
-    stream_name: str, data_or_message: Any, transformer: Any = None, schema: Any = None, file_reference: Any = None
-) -> AirbyteMessage:
-    """The CDK's record-to-message step, without its copy of the record: for a wide record, a second dict of ~600
-    keys made and freed per record on the main thread. The concurrent read passes no transformer, so the copy
-    protects nothing; a call with one, or with a message rather than a dict, goes to the CDK's function."""
-    if transformer is None and schema is None and type(data_or_message) is dict:
-        record = AirbyteRecordMessage(
-            stream=stream_name, data=data_or_message, emitted_at=time.time_ns() // 1_000_000, file_reference=file_reference
-        )
-        return AirbyteMessage(type=Type.RECORD, record=record)
-    given = {"transformer": transformer, "schema": schema}
-    return _cdk_stream_data_to_message(
-        stream_name, data_or_message, file_reference=file_reference, **{k: v for k, v in given.items() if v is not None}
-    )
-
-
-concurrent_read_processor.stream_data_to_airbyte_message = _record_to_message  # type: ignore[assignment]
 
 
 class _StdoutBytes:

@@ -24,6 +24,7 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     ConcurrentDeclarativeSource,
 )
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import SimpleRetriever as SimpleRetrieverModel
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
@@ -35,21 +36,27 @@ from source_hubspot.first_sync import first_sync_parameters, use_first_sync_read
 from source_hubspot.progress import ApiCalls, SkippedStreams
 
 
+class ClampedCursor(ConcurrentCursor):
+    """A stream's cursor whose value never passes the moment the cursor was built (before any of its windows, whose
+    ends are "now" when they are cut). HubSpot can hold a record modified in the future (a wrong clock, an import):
+    emitted as it is, its `updatedAt` would otherwise set the state to, say, 2099, and every later sync would read
+    nothing. The CDK's cursor has no bound for the values it keeps."""
+
+    _limit: Any
+
+    def _extract_cursor_value(self, record: Any) -> Any:
+        value = super()._extract_cursor_value(record)
+        return self._limit if value > self._limit else value
+
+
 def clamp_to_sync_start(cursor: Any) -> Any:
-    """A record's `updatedAt` moves this cursor no further than the moment the cursor was built (before any of its
-    windows, whose ends are "now" when they are cut). HubSpot can hold a record modified in the future (a wrong
-    clock, an import): emitted as it is, it would otherwise set the state to, say, 2099, and every later sync would
-    read nothing. The CDK's cursor has no bound for the values it keeps, so its reading of a record's value is
-    wrapped, on this cursor alone."""
-    limit = cursor._end_provider()
-    read_value = cursor._extract_cursor_value
-
-    def clamped(record: Any) -> Any:
-        value = read_value(record)
-        return limit if value > limit else value
-
-    cursor._extract_cursor_value = clamped
-    return cursor
+    """The CDK's ConcurrentCursor as a ClampedCursor: the same wired components (a shallow copy of its fields)."""
+    if type(cursor) is not ConcurrentCursor:
+        return cursor
+    clamped = object.__new__(ClampedCursor)
+    vars(clamped).update(vars(cursor))
+    clamped._limit = cursor._end_provider()
+    return clamped
 
 
 def first_syncs(catalog: ConfiguredAirbyteCatalog, state: Optional[List[AirbyteStateMessage]]) -> List[str]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import requests
 
-from source_hubspot import components
+from source_hubspot import speedups
 
 
 def _fresh(monkeypatch):
-    monkeypatch.setattr(components, "_ENVIRONMENT_ANSWERS", {})
+    monkeypatch.setattr(speedups, "_ENVIRONMENT_ANSWERS", {})
     walks = []
     original = requests.sessions.get_environ_proxies
     monkeypatch.setattr(requests.sessions, "get_environ_proxies", lambda *a, **k: walks.append(a) or original(*a, **k))
