@@ -1,0 +1,142 @@
+"""Every HubSpot CRM object type the connector reads, in one table.
+
+An entry says what HubSpot calls the type (its name in paths and its object type id), the property HubSpot moves
+when a record changes, the scope a token needs to read it, the types whose ids each record carries, and the analyst
+tables' defaults for it. The manifest's stream entries name an object type and nothing else about it; the
+components look the rest up here (`object_type`), and the sandbox generates its data from the same table.
+
+Adding a CRM object type: one `ObjectType` entry below, and a stream entry in manifest.yaml that `$ref`s
+`crm_object_stream` with its `name` and `object_type`.
+
+Facts (HubSpot's CRM object, search and associations guides): contacts move `lastmodifieddate`, every other type
+`hs_lastmodifieddate`; activities (calls, emails, meetings, notes, tasks) are read with the contacts scope; tickets
+have the legacy `tickets` scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Tuple
+
+CONTACTS_SCOPE = "crm.objects.contacts.read"
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    name: str  # HubSpot's name in paths: /crm/v3/objects/{name}
+    type_id: str  # HubSpot's object type id ("0-1")
+    singular: str  # "contact": association columns are `{singular}Ids` in the engagements table
+    stream: str  # the stream that reads it alone
+    scope: str  # the scope a token needs to read it
+    associations: Tuple[str, ...] = ()  # object types whose ids each record carries, as `associations.{type}`
+    modified_property: str = "hs_lastmodifieddate"
+    created_property: str = "createdate"
+    activity: bool = False  # one of the engagements table's partitions
+    history_defaults: Tuple[str, ...] = ()  # property_history's properties when the config names none
+    merge_properties: Tuple[str, ...] = ("hs_merged_object_ids",)  # what merges reads
+
+    @property
+    def association_column(self) -> str:
+        return f"{self.singular}Ids"
+
+
+_CORE = ("contacts", "companies", "deals", "tickets")
+
+
+def _activity(name: str, type_id: str, singular: str) -> ObjectType:
+    return ObjectType(
+        name=name,
+        type_id=type_id,
+        singular=singular,
+        stream=f"engagements_{name}",
+        scope=CONTACTS_SCOPE,
+        associations=_CORE,
+        created_property="hs_createdate",
+        activity=True,
+    )
+
+
+# The order matters once: association links between two types are read from the one listed later (it has fewer
+# records: companies before contacts), so each pair is read once.
+OBJECT_TYPES: Dict[str, ObjectType] = {
+    entry.name: entry
+    for entry in (
+        ObjectType(
+            name="contacts",
+            type_id="0-1",
+            singular="contact",
+            stream="contacts",
+            scope=CONTACTS_SCOPE,
+            associations=("companies", "deals", "tickets"),
+            modified_property="lastmodifieddate",
+            history_defaults=("lifecyclestage", "hs_lead_status", "hubspot_owner_id"),
+            merge_properties=("hs_merged_object_ids", "hs_calculated_merged_vids"),
+        ),
+        ObjectType(
+            name="companies",
+            type_id="0-2",
+            singular="company",
+            stream="companies",
+            scope="crm.objects.companies.read",
+            associations=("contacts", "deals"),
+            history_defaults=("lifecyclestage", "hubspot_owner_id"),
+        ),
+        ObjectType(
+            name="deals",
+            type_id="0-3",
+            singular="deal",
+            stream="deals",
+            scope="crm.objects.deals.read",
+            associations=("contacts", "companies"),
+            history_defaults=("dealstage", "amount", "closedate", "hubspot_owner_id", "pipeline"),
+        ),
+        ObjectType(
+            name="tickets",
+            type_id="0-5",
+            singular="ticket",
+            stream="tickets",
+            scope="tickets",
+            associations=("contacts", "companies", "deals"),
+        ),
+        _activity("calls", "0-48", "call"),
+        _activity("emails", "0-49", "email"),
+        _activity("meetings", "0-47", "meeting"),
+        _activity("notes", "0-46", "note"),
+        _activity("tasks", "0-27", "task"),
+    )
+}
+
+
+def object_type(name: str) -> ObjectType:
+    """The registry's entry for a HubSpot object type name; an unknown name is a manifest error, said plainly."""
+    try:
+        return OBJECT_TYPES[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not an object type in source_hubspot/objects.py (known: {', '.join(OBJECT_TYPES)})") from None
+
+
+def register(entry: ObjectType) -> None:
+    """Adds an object type (custom objects found at discover, and tests)."""
+    OBJECT_TYPES[entry.name] = entry
+
+
+def activity_types() -> List[str]:
+    return [entry.name for entry in OBJECT_TYPES.values() if entry.activity]
+
+
+def link_targets() -> Dict[str, List[str]]:
+    """from-type -> the types its association links are read to: every associated pair once, from the later type."""
+    order = list(OBJECT_TYPES)
+    targets: Dict[str, List[str]] = {}
+    for position, name in enumerate(order):
+        earlier = [other for other in OBJECT_TYPES[name].associations if other in order[:position]]
+        if earlier:
+            targets[name] = earlier
+    return targets
+
+
+def by_type_id() -> Dict[str, ObjectType]:
+    return {entry.type_id: entry for entry in OBJECT_TYPES.values()}
+
+
+__all__ = ["ObjectType", "OBJECT_TYPES", "object_type", "register", "activity_types", "link_targets", "by_type_id"]
