@@ -652,13 +652,13 @@ def is_last_window_end(end_ms: int) -> bool:
 def window_filters(modified_property: str, stream_slice: Optional[Mapping[str, Any]]) -> List[Dict[str, Any]]:
     """The filters of the slice's window of the modification date. The sync's last window has no end filter: a
     record HubSpot dates in the future (a wrong clock, an import) would otherwise never be in any window; it is read
-    and emitted as it is, and the cursor stays at the sync's start (source.py, clamp_to_sync_start)."""
+    and emitted as it is, and the cursor stays at the sync's start (factory.py, ClampedCursor)."""
     filters = []
     for bound, operator in (("start_time", "GTE"), ("end_time", "LTE")):
         if not stream_slice or not stream_slice.get(bound):
             continue
         moment = epoch_millis(stream_slice[bound])
-        if bound == "end_time" and (stream_slice.get(OPEN_END) or is_last_window_end(moment)):
+        if bound == "end_time" and is_last_window_end(moment):
             continue
         filters.append({"propertyName": modified_property, "operator": operator, "value": str(moment)})
     return filters
@@ -785,10 +785,8 @@ class HubspotListRequester(ObjectPagesRequester):
         return super().get_path(stream_state={}, stream_slice=stream_slice, next_page_token=None)  # type: ignore[arg-type]
 
 
-# A search slice with this key set pages ids from the highest down (a first sync's search reader, first_sync.py);
-# with OPEN_END too, its window has no end (a full refresh's first-sync read).
+# A search slice with this key set pages ids from the highest down (a first sync's search reader, first_sync.py).
 DESCENDING_IDS = "hubspot_descending_ids"
-OPEN_END = "hubspot_open_end"
 # A list slice with this key set asks for no properties but the modification date (first_sync.py: wide objects).
 IDS_ONLY = "hubspot_ids_only"
 EARLIEST_PROBE = "earliest_modification_probe"

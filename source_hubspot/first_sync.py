@@ -31,8 +31,8 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import requests
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.declarative.models.declarative_component_schema import SimpleRetriever as SimpleRetrieverModel
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
@@ -44,7 +44,6 @@ from source_hubspot.components import (
     CHECKED_ELSEWHERE,
     DESCENDING_IDS,
     IDS_ONLY,
-    OPEN_END,
     BodyList,
     _path_of,
     epoch_millis,
@@ -182,16 +181,12 @@ class FirstSyncRead:
         self.object_type = list_requester.object_type_of(stream_slice)  # type: ignore[union-attr]
         self.modified_property = getattr(list_requester, "modified_property", None) or modified_property_of(self.object_type)
         self.meeting = IdMeeting()
-        # A full refresh replaces the destination's table: a record changed while the sync runs must still be in
-        # it, so its window has no end (an incremental first sync leaves such a record to the next sync, and its
-        # state never passes the window's end).
-        self.full_refresh = bool(getattr(retriever, "full_refresh", False))
         self.list_slice = (
             StreamSlice(partition={**stream_slice.partition, IDS_ONLY: True}, cursor_slice=stream_slice.cursor_slice,
                         extra_fields=stream_slice.extra_fields)
             if ids_only else stream_slice
         )
-        self.window = (_window(stream_slice)[0], 2**63) if self.full_refresh else _window(stream_slice)
+        self.window = _window(stream_slice)
         self.out: "queue.Queue[Any]" = queue.Queue(maxsize=_QUEUE_PAGES)
         self.cancelled = threading.Event()
         self.calls = {"list": 0, "search": 0}
@@ -407,7 +402,7 @@ class FirstSyncRead:
     def _search_pages(self, pages: "queue.Queue[Any]") -> None:
         meeting = self.meeting
         descending = StreamSlice(
-            partition={**self.stream_slice.partition, DESCENDING_IDS: True, **({OPEN_END: True} if self.full_refresh else {})},
+            partition={**self.stream_slice.partition, DESCENDING_IDS: True},
             cursor_slice=self.stream_slice.cursor_slice,
             extra_fields=self.stream_slice.extra_fields,
         )
@@ -455,24 +450,41 @@ class SliceHashedOnce(StreamSlice):
         return self._hash
 
 
-class FirstSyncRetriever(SimpleRetriever):
-    """An object stream's SimpleRetriever whose first-sync windows are read by `FirstSyncRead` (when it has a list
-    requester); every other window as before. Either way, each window's slice hashes once (`SliceHashedOnce`).
+class FirstSyncRetriever(Retriever):
+    """An object stream's retriever: the CDK's SimpleRetriever (search, keyset-paged windows) that also reads a first
+    sync's window by list and search at once (`FirstSyncRead`) when the manifest declares it (`first_sync_reads`).
+    Either way each window's slice hashes once (`SliceHashedOnce`).
 
-    The CDK builds this stream's SimpleRetriever; `use_first_sync_reads` turns it into this class when its record
-    extractor has a list requester (an object stream), and gives it that requester when the stream is on its first
-    sync."""
+    A SimpleRetriever nearly fits, but one window read by two readers in threads of their own is not a page loop;
+    this retriever reads through the SimpleRetriever the CDK built and wired (its requester, paginator, selector)."""
 
-    list_requester: Optional[HttpRequester]
-    full_refresh: bool = False
+    def __init__(self, search: SimpleRetriever, list_reads: bool) -> None:
+        self.search = search
+        self.name = search.name
+        self.config = search.config
+        self.requester = search.requester
+        self.record_selector = search.record_selector
+        extractor = search.record_selector.extractor
+        self.list_requester: Optional[HttpRequester] = getattr(extractor, "list_requester", None) if list_reads else None
 
     def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
         if isinstance(stream_slice, StreamSlice) and not isinstance(stream_slice, SliceHashedOnce):
             stream_slice = SliceHashedOnce(stream_slice)
         if stream_slice is None or self.list_requester is None:
-            yield from super().read_records(records_schema, stream_slice)
+            yield from self.search.read_records(records_schema, stream_slice)
             return
         yield from FirstSyncRead(self, records_schema, stream_slice, ids_only=not self._list_fits(stream_slice)).records()
+
+    def stream_slices(self) -> Iterable[Optional[StreamSlice]]:
+        return self.search.stream_slices()
+
+    @property
+    def state(self) -> Any:
+        return self.search.state
+
+    @state.setter
+    def state(self, value: Any) -> None:
+        self.search.state = value
 
     def _list_fits(self, stream_slice: StreamSlice) -> bool:
         """Whether every property name fits in the list URL; if not, the list reads ids and batch/read the rest."""
@@ -489,39 +501,3 @@ class FirstSyncRetriever(SimpleRetriever):
             "fetches their properties."
         )
         return False
-
-
-def use_first_sync_reads(retriever: Any, model: SimpleRetrieverModel) -> Any:
-    """An object stream's SimpleRetriever as a FirstSyncRetriever, which reads by list and search at once when its
-    manifest parameters say `first_sync`. The CDK built and wired the SimpleRetriever (its requester, paginator,
-    selector, cursor); the FirstSyncRetriever takes over those very components (a shallow copy of its fields), so
-    nothing is built twice and the CDK's own object is left as it was."""
-    if type(retriever) is not SimpleRetriever:
-        return retriever
-    list_requester = getattr(retriever.record_selector.extractor, "list_requester", None)
-    if list_requester is None:
-        return retriever
-    parameters = model.parameters or {}
-    first_sync = object.__new__(FirstSyncRetriever)
-    vars(first_sync).update(vars(retriever))
-    first_sync.list_requester = list_requester if parameters.get("first_sync") else None
-    first_sync.full_refresh = bool(parameters.get("full_refresh"))
-    return first_sync
-
-
-def first_sync_parameters(
-    manifest: Dict[str, Any], first_sync_streams: Iterable[str], full_refresh_streams: Iterable[str] = ()
-) -> None:
-    """Marks these object streams' definitions `first_sync` (one window, read by list and search at once), and the
-    full-refresh ones `full_refresh` too (their window has no end: see FirstSyncRead)."""
-    wanted, full = set(first_sync_streams), set(full_refresh_streams)
-    for definition in (manifest.get("definitions") or {}).values():
-        if (
-            isinstance(definition, dict)
-            and definition.get("name") in wanted
-            and definition.get("$ref") == "#/definitions/crm_object_stream"
-        ):
-            parameters = definition.setdefault("$parameters", {})
-            parameters["first_sync"] = True
-            if definition["name"] in full:
-                parameters["full_refresh"] = True

@@ -23,51 +23,29 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     ConcurrentDeclarativeSource,
 )
-from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
-from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
-from airbyte_cdk.sources.declarative.models.declarative_component_schema import SimpleRetriever as SimpleRetrieverModel
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
 from source_hubspot.analyst import ScopeProbes
 from source_hubspot.budget import budget_for
 from source_hubspot.components import is_missing_scope
-from source_hubspot.first_sync import first_sync_parameters, use_first_sync_reads
+from source_hubspot.factory import HubspotComponentFactory
 from source_hubspot.progress import ApiCalls, SkippedStreams
 
 
-class ClampedCursor(ConcurrentCursor):
-    """A stream's cursor whose value never passes the moment the cursor was built (before any of its windows, whose
-    ends are "now" when they are cut). HubSpot can hold a record modified in the future (a wrong clock, an import):
-    emitted as it is, its `updatedAt` would otherwise set the state to, say, 2099, and every later sync would read
-    nothing. The CDK's cursor has no bound for the values it keeps."""
-
-    _limit: Any
-
-    def _extract_cursor_value(self, record: Any) -> Any:
-        value = super()._extract_cursor_value(record)
-        return self._limit if value > self._limit else value
-
-
-def clamp_to_sync_start(cursor: Any) -> Any:
-    """The CDK's ConcurrentCursor as a ClampedCursor: the same wired components (a shallow copy of its fields)."""
-    if type(cursor) is not ConcurrentCursor:
-        return cursor
-    clamped = object.__new__(ClampedCursor)
-    vars(clamped).update(vars(cursor))
-    clamped._limit = cursor._end_provider()
-    return clamped
-
-
-def first_syncs(catalog: ConfiguredAirbyteCatalog, state: Optional[List[AirbyteStateMessage]]) -> List[str]:
-    """The configured streams on their first sync: no saved state, or configured for full refresh."""
-    saved = ConnectorStateManager(state=state or [])
-    return [
-        configured.stream.name
-        for configured in catalog.streams
-        if configured.sync_mode == SyncMode.full_refresh
-        or not saved.get_stream_state(configured.stream.name, configured.stream.namespace)
-    ]
+def without_full_refresh_state(
+    catalog: ConfiguredAirbyteCatalog, state: Optional[List[AirbyteStateMessage]]
+) -> List[AirbyteStateMessage]:
+    """The saved state less that of the streams configured for full refresh: a full refresh reads everything, so
+    such a stream reads as a first sync (the CDK's StateDelegatingStream picks its first-sync stream when it has no
+    state)."""
+    full_refresh = {c.stream.name for c in catalog.streams if c.sync_mode == SyncMode.full_refresh}
+    kept = []
+    for message in state or []:
+        descriptor = getattr(getattr(message, "stream", None), "stream_descriptor", None)
+        if descriptor is None or descriptor.name not in full_refresh:
+            kept.append(message)
+    return kept
 
 
 def only_streams(manifest: Mapping[str, Any], names: set) -> List[Any]:
@@ -100,9 +78,7 @@ class SourceHubspot(ConcurrentDeclarativeSource):
             # A read builds only the streams it reads (and contacts, the check stream): building all of them is
             # about a second of CPU at start-up.
             manifest["streams"] = only_streams(manifest, {c.stream.name for c in catalog.streams} | {"contacts"})
-            if (config or {}).get("first_sync_list_reads", True) is not False:
-                full_refresh = [c.stream.name for c in catalog.streams if c.sync_mode == SyncMode.full_refresh]
-                first_sync_parameters(manifest, first_syncs(catalog, state), full_refresh)
+            state = without_full_refresh_state(catalog, state)
         super().__init__(
             catalog=catalog,
             config=config,
@@ -134,23 +110,8 @@ class SourceHubspot(ConcurrentDeclarativeSource):
         # HubSpot's two buckets, corrected from its headers (source_hubspot/budget.py), shared by every stream.
         super()._prepare_for_stream_build()
         self._constructor._api_budget = budget_for(self._config or {})
-        # First syncs read by list and search at once, every object stream's slice hashed once (first_sync.py).
-        constructors = self._constructor.PYDANTIC_MODEL_TO_CONSTRUCTOR
-        create = constructors[SimpleRetrieverModel]
-        if not getattr(create, "first_sync_reads", False):
-            def create_retriever(model: SimpleRetrieverModel, config: Mapping[str, Any], **kwargs: Any) -> Any:
-                return use_first_sync_reads(create(model, config, **kwargs), model)
-
-            create_retriever.first_sync_reads = True  # type: ignore[attr-defined]
-            constructors[SimpleRetrieverModel] = create_retriever  # type: ignore[index]
-        # Every incremental stream's cursor (and each partition's, for engagements) never passes the sync's start.
-        create_cursor = self._constructor.create_concurrent_cursor_from_datetime_based_cursor
-        if not getattr(create_cursor, "clamps_to_sync_start", False):
-            def create_clamped_cursor(*args: Any, **kwargs: Any) -> Any:
-                return clamp_to_sync_start(create_cursor(*args, **kwargs))
-
-            create_clamped_cursor.clamps_to_sync_start = True  # type: ignore[attr-defined]
-            self._constructor.create_concurrent_cursor_from_datetime_based_cursor = create_clamped_cursor  # type: ignore[method-assign]
+        # First-sync retrievers and clamped cursors (factory.py).
+        self._constructor = HubspotComponentFactory.taking_over(self._constructor)
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """Every stream the token may read; a stream whose scope is missing is left out with a warning naming it."""

@@ -260,10 +260,11 @@ def token_response(access_token: str = ACCESS_TOKEN, refresh_token: str = REFRES
     return {"token_type": "bearer", "refresh_token": refresh_token, "access_token": access_token, "expires_in": expires_in}
 
 
-def mock_contacts(requests_mock, search: Any = None, api: str = API, count: int = 0) -> None:
-    """Properties, search (one contact unless `search` is a requests-mock response list), the completeness check's
-    count (`count`) and empty associations."""
+def mock_contacts(requests_mock, search: Any = None, api: str = API, count: int = 0, listed: Any = None) -> None:
+    """Properties, search (one contact unless `search` is a requests-mock response list), the list (`listed`, the
+    same one contact unless given), the completeness check's count (`count`) and empty associations."""
     requests_mock.get(f"{api}/crm/v3/properties/contacts", json=properties_body(CONTACT_PROPERTIES))
+    requests_mock.get(f"{api}/crm/v3/objects/contacts", listed or [{"json": {"results": [contact(1)]}}])
     mock_search(requests_mock, "contacts", search or [{"json": search_page([contact(1)])}], count, api)
     for to_type in ("companies", "deals", "tickets"):
         requests_mock.post(

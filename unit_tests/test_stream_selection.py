@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from airbyte_cdk.models import SyncMode
+
 from source_hubspot.source import SourceHubspot, load_manifest, only_streams
 from unit_tests.conftest import catalog, private_app_config
 
@@ -26,17 +29,26 @@ def test_only_streams_keeps_the_named_definitions():
     assert [entry["$ref"] for entry in kept] == ["#/definitions/deals_stream", "#/definitions/merges_stream"]
 
 
-def test_first_syncs_are_the_streams_without_saved_state_or_in_full_refresh():
-    from airbyte_cdk.models import SyncMode
+@pytest.mark.parametrize(
+    "sync_mode, saved, list_reads",
+    [
+        (SyncMode.incremental, None, True),  # no saved state: a first sync, by list and search at once
+        (SyncMode.incremental, {}, True),  # an empty saved state is none
+        (SyncMode.incremental, {"updatedAt": "2024-01-01T00:00:00.000000Z"}, False),  # windows from the state, by search
+        (SyncMode.full_refresh, {"updatedAt": "2024-01-01T00:00:00.000000Z"}, True),  # a full refresh reads everything
+    ],
+    ids=["no-state", "empty-state", "saved-state", "full-refresh-with-state"],
+)
+def test_the_first_sync_path_is_the_cdks_choice_by_saved_state(requests_mock, sync_mode, saved, list_reads):
+    from unit_tests.conftest import contact, mock_contacts, run_read, search_page, stream_state
 
-    from source_hubspot.source import first_syncs
-    from unit_tests.conftest import stream_state
+    mock_contacts(requests_mock, search=[{"json": search_page([contact(1)])}])
+    state = None if saved is None else stream_state("contacts", saved)
+    output = run_read(private_app_config(first_sync_list_reads=True), catalog("contacts", sync_mode=sync_mode), state)
 
-    incremental = catalog("contacts", "companies", sync_mode=SyncMode.incremental)
-    saved = stream_state("contacts", {"updatedAt": "2024-01-01T00:00:00.000000Z"})
-    assert first_syncs(incremental, saved) == ["companies"]
-    assert first_syncs(incremental, stream_state("contacts", {})) == ["contacts", "companies"]
-    assert first_syncs(catalog("contacts"), saved) == ["contacts"]  # a full refresh reads everything anyway
+    assert {r.record.data["id"] for r in output.records} == {"1"}
+    listed = [r for r in requests_mock.request_history if r.method == "GET" and r.path == "/crm/v3/objects/contacts"]
+    assert bool(listed) == list_reads
 
 
 def test_given_an_incremental_read_by_search_windows_then_each_windows_slice_is_hashed_once_not_per_record(requests_mock, monkeypatch):
