@@ -7,18 +7,10 @@ import re
 
 import pytest
 from airbyte_cdk.models import SyncMode
-from conftest import (
-    API,
-    CONTACT_PROPERTIES,
-    catalog,
-    missing_scopes,
-    private_app_config,
-    properties_body,
-    run_discover,
-    run_read,
-)
 
-from source_hubspot.analyst import AssociationLabels, Unreadable
+from testkit import reset_run_state
+from testkit.connector import catalog, private_app_config, run_discover, run_read
+from testkit.mock_server import API, CONTACT_PROPERTIES, missing_scopes, properties_body
 
 ONE_WINDOW = {"start_date": "2024-01-01T00:00:00Z", "window_days": 3650}
 ANALYST = {"owners", "deal_pipelines", "ticket_pipelines", "association_links", "contacts_property_history",
@@ -27,19 +19,13 @@ SEARCH = re.compile(rf"{re.escape(API)}/crm/v3/objects/\w+/search$")
 
 
 @pytest.fixture(autouse=True)
-def _fresh_analyst_memos(monkeypatch):
+def _unpaced_search(monkeypatch):
     # A links read searches 8 objects at once; with sleep patched out, HubSpot's 5 searches per second would be
     # waited out by spinning. These tests are about requests and rows, not pacing.
     import source_hubspot.budget as budget
 
     monkeypatch.setattr(budget, "SEARCH_CALLS_PER_SECOND", 1000)
-    budget.forget_budgets()
-    for memo in (AssociationLabels, Unreadable):
-        memo.clear()
-    yield
-    for memo in (AssociationLabels, Unreadable):
-        memo.clear()
-    budget.forget_budgets()
+    reset_run_state()  # budgets built before the patch are forgotten
 
 
 def _found(records, **extra):

@@ -9,23 +9,26 @@ from urllib.parse import parse_qs
 
 import pytest
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
-from conftest import (
+
+from testkit.connector import (
     ACCESS_TOKEN,
-    API,
     CLIENT_SECRET,
-    EXPIRED_AUTHENTICATION,
     ONE_WINDOW,
     PRIVATE_TOKEN,
     REFRESH_TOKEN,
-    TOKEN_URL,
-    api_requests,
     catalog,
-    contact,
     control_messages,
-    mock_contacts,
     oauth_config,
     private_app_config,
     run_read,
+)
+from testkit.mock_server import (
+    API,
+    EXPIRED_AUTHENTICATION,
+    TOKEN_URL,
+    api_requests,
+    contact,
+    mock_contacts,
     search_page,
     search_requests,
     token_requests,

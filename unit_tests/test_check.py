@@ -5,27 +5,25 @@ from __future__ import annotations
 import pytest
 import requests
 from airbyte_cdk.models import Status
-from conftest import (
+
+from testkit.connector import check_status, oauth_config, private_app_config, run_check
+from testkit.mock_server import (
     API,
     BAD_CLIENT_ID,
-    CONTACT_PROPERTIES,
     BAD_CLIENT_SECRET,
     BAD_REFRESH_TOKEN,
+    CONTACT_PROPERTIES,
     DAILY_LIMIT,
     EXPIRED_AUTHENTICATION,
     INVALID_AUTHENTICATION,
     NO_API_ACCESS,
     TOKEN_URL,
     api_requests,
-    check_status,
     contact,
+    is_count,
     mock_contacts,
     mock_missing_scope,
-    oauth_config,
-    private_app_config,
-    run_check,
     search_page,
-    is_count,
     search_requests,
     token_requests,
     token_response,

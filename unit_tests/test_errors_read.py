@@ -7,19 +7,17 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
-from conftest import (
+
+from testkit.connector import ONE_WINDOW, catalog, private_app_config, run_read
+from testkit.mock_server import (
     API,
     DAILY_LIMIT,
     INVALID_AUTHENTICATION,
-    ONE_WINDOW,
     TEN_SECONDLY_LIMIT,
     api_requests,
-    catalog,
     contact,
     mock_contacts,
     mock_missing_scope,
-    private_app_config,
-    run_read,
     search_page,
     search_requests,
 )

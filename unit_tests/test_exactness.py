@@ -14,22 +14,18 @@ import pytest
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.utils import AirbyteTracedException
 
-from conftest import (
+from source_hubspot.api import read_batch
+from testkit.connector import ONE_WINDOW, catalog, private_app_config, run_read, stream_state
+from testkit.mock_server import (
     API,
     CONTACT_PROPERTIES,
-    ONE_WINDOW,
-    catalog,
     contact,
     count_requests,
     is_count,
-    private_app_config,
     properties_body,
-    run_read,
     search_page,
     search_requests,
-    stream_state,
 )
-from source_hubspot.api import read_batch
 
 SEARCH = f"{API}/crm/v3/objects/contacts/search"
 V4 = f"{API}/crm/v4/associations/contacts/{{}}/batch/read"

@@ -16,25 +16,22 @@ from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.declarative import concurrent_declarative_source
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
-from conftest import (
-    API,
+
+from source_hubspot.config_check import config_problems
+from source_hubspot.progress import SyncProgress
+from testkit import reset_run_state
+from testkit.connector import (
     CLIENT_SECRET,
     ONE_WINDOW,
     PRIVATE_TOKEN,
     REFRESH_TOKEN,
     SEARCH_ONLY,
     catalog,
-    mock_contacts,
     private_app_config,
-    properties_body,
     run_read,
-    search_page,
     stream_state,
 )
-
-from source_hubspot.analyst import MergesExtractor
-from source_hubspot.config_check import config_problems
-from source_hubspot.progress import SyncProgress
+from testkit.mock_server import API, mock_contacts, properties_body, search_page
 
 # --------------------------------------------------------------------------------------------------------------
 # 1. Secrets in the sync report, and null credentials
@@ -288,11 +285,7 @@ def _merges_run(monkeypatch):
     import source_hubspot.budget as budget
 
     monkeypatch.setattr(budget, "SEARCH_CALLS_PER_SECOND", 1000)  # no pacing of the four searches in these tests
-    budget.forget_budgets()
-    MergesExtractor.forget_warning()
-    yield
-    MergesExtractor.forget_warning()
-    budget.forget_budgets()
+    reset_run_state()  # budgets built before the patch are forgotten
 
 
 def _merged(record_id, **properties):
