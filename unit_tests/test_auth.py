@@ -306,7 +306,7 @@ def test_given_hubspot_returns_the_same_refresh_token_when_read_then_no_control_
 
 
 def test_given_hubspot_returns_no_refresh_token_when_read_then_no_control_message(requests_mock, capsys):
-    requests_mock.post(TOKEN_URL, json={"token_type": "bearer", "access_token": ACCESS_TOKEN, "expires_in": 1800})
+    requests_mock.post(TOKEN_URL, json=token_response(refresh_token=None))
     mock_contacts(requests_mock)
 
     output = _read_contacts(oauth_config(**ONE_WINDOW))

@@ -31,7 +31,7 @@ from testkit.connector import (
     run_read,
     stream_state,
 )
-from testkit.mock_server import API, mock_contacts, properties_body, search_page
+from testkit.mock_server import API, associations_batch, mock_contacts, properties_body, record, search_page
 
 # --------------------------------------------------------------------------------------------------------------
 # 1. Secrets in the sync report, and null credentials
@@ -187,7 +187,7 @@ def _mock_engagements(requests_mock):
     requests_mock.get(re.compile(rf"{re.escape(API)}/crm/v3/properties/\w+$"),
                       json=properties_body([("hs_lastmodifieddate", "datetime"), ("hs_object_id", "number")]))
     requests_mock.post(re.compile(rf"{re.escape(API)}/crm/v3/objects/\w+/search$"), json=search_page([]))
-    requests_mock.post(re.compile(rf"{re.escape(API)}/crm/v4/associations/.*"), json={"status": "COMPLETE", "results": []})
+    requests_mock.post(re.compile(rf"{re.escape(API)}/crm/v4/associations/.*"), json=associations_batch([]))
 
 
 def _refused(output, stream):
@@ -288,18 +288,13 @@ def _merges_run(monkeypatch):
     reset_run_state()  # budgets built before the patch are forgotten
 
 
-def _merged(record_id, **properties):
-    return {"id": str(record_id), "properties": {"hs_object_id": str(record_id), **properties},
-            "updatedAt": "2024-05-01T10:00:00.123Z"}
-
-
 def test_given_garbage_merge_timestamps_when_merges_read_then_rows_have_no_time_and_one_warning_names_the_property(
     requests_mock, _merges_run
 ):
     requests_mock.post(re.compile(rf"{re.escape(API)}/crm/v3/objects/\w+/search$"), json=search_page([]))
     requests_mock.post(f"{API}/crm/v3/objects/contacts/search", json=search_page([
-        _merged(10, hs_calculated_merged_vids="11:99999999999999999999;12:1704067200000"),
-        _merged(20, hs_calculated_merged_vids="21:abc;22:-5"),
+        record(10, hs_calculated_merged_vids="11:99999999999999999999;12:1704067200000"),
+        record(20, hs_calculated_merged_vids="21:abc;22:-5"),
     ]))
 
     output = run_read(private_app_config(**ONE_WINDOW), catalog("merges", sync_mode=SyncMode.incremental))

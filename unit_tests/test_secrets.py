@@ -55,6 +55,7 @@ from testkit.mock_server import (
     mock_contacts,
     properties_body,
     token_response,
+    validation_error,
 )
 
 ROTATED_REFRESH_TOKEN = "rotated-refresh-token-secret-31337"
@@ -251,7 +252,7 @@ def test_given_hubspot_echoes_the_token_in_an_error_when_the_connector_runs_then
     requests_mock.post(
         f"{API}/crm/v3/objects/contacts/search",
         status_code=400,
-        json={"status": "error", "message": f"Invalid token {PRIVATE_TOKEN}", "correlationId": "c", "category": "VALIDATION_ERROR"},
+        json=validation_error(f"Invalid token {PRIVATE_TOKEN}"),
     )
 
     with pytest.raises(Exception):
