@@ -73,9 +73,9 @@ def search_ids(api: requests.Session, url: str, filters: List[Dict[str, Any]]) -
     ids: List[str] = []
     last = "0"
     while True:
+        keyset = {"propertyName": "hs_object_id", "operator": "GT", "value": last}
         body = {"limit": 100, "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
-                "filterGroups": [{"filters": [*filters, {"propertyName": "hs_object_id", "operator": "GT", "value": last}]}],
-                "properties": ["name", "hs_lastmodifieddate"]}
+                "filterGroups": [{"filters": [*filters, keyset]}], "properties": ["name", "hs_lastmodifieddate"]}
         page = api.post(f"{url}/search", json=body, timeout=30)
         assert page.status_code == 200, page.text
         results = page.json()["results"]
@@ -188,7 +188,9 @@ def test_a_registered_type_needs_its_entrys_scope(products_sandbox: RunningSandb
     assert api.get(url, timeout=30).status_code == 200
 
 
-def test_records_created_for_a_registered_type_are_served(products_sandbox: RunningSandbox, api: requests.Session) -> None:
+def test_records_created_for_a_registered_type_are_served(
+    products_sandbox: RunningSandbox, api: requests.Session
+) -> None:
     change = requests.post(f"{products_sandbox.url}/_sandbox/mutate", json={"type": "products", "create": 3, "seed": 5},
                            timeout=30).json()
     assert len(change["created"]) == 3

@@ -144,6 +144,5 @@ def by_type_id() -> Dict[str, ObjectType]:
     return {entry.type_id: entry for entry in OBJECT_TYPES.values()}
 
 
-__all__ = [
-    "ObjectType", "OBJECT_TYPES", "object_type", "register", "unregister", "activity_types", "link_targets", "by_type_id"
-]
+__all__ = ["ObjectType", "OBJECT_TYPES", "object_type", "register", "unregister", "activity_types", "link_targets",
+           "by_type_id"]
