@@ -49,6 +49,9 @@ Answer = Union[Response, object]  # a Response, or RESET
 
 
 class SandboxApp:
+    """The data (built from the registry's object types at construction), the state every route shares (tokens,
+    limits, faults, quirks, the search cache, stats) and one handler per concern, each holding the app."""
+
     def __init__(self, cfg: SandboxConfig) -> None:
         self.cfg = cfg
         catalog = Catalog.from_registry()
@@ -118,7 +121,7 @@ class SandboxApp:
                     self.search_cache.clear()
         key = f"{method} {path}"
         resp = self._api(method, raw_path, path, parts.query, headers, body)
-        self._count(key, "reset" if resp is RESET else resp.status)  # type: ignore[union-attr]
+        self._count(key, resp.status if isinstance(resp, Response) else "reset")
         return resp
 
     def _api(self, method: str, raw_path: str, path: str, query: str, headers: Mapping[str, str],
