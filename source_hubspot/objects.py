@@ -120,6 +120,11 @@ def register(entry: ObjectType) -> None:
     OBJECT_TYPES[entry.name] = entry
 
 
+def unregister(name: str) -> None:
+    """Removes an object type `register` added (tests)."""
+    OBJECT_TYPES.pop(name, None)
+
+
 def activity_types() -> List[str]:
     return [entry.name for entry in OBJECT_TYPES.values() if entry.activity]
 
@@ -139,4 +144,5 @@ def by_type_id() -> Dict[str, ObjectType]:
     return {entry.type_id: entry for entry in OBJECT_TYPES.values()}
 
 
-__all__ = ["ObjectType", "OBJECT_TYPES", "object_type", "register", "activity_types", "link_targets", "by_type_id"]
+__all__ = ["ObjectType", "OBJECT_TYPES", "object_type", "register", "unregister", "activity_types", "link_targets",
+           "by_type_id"]
