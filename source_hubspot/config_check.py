@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, List, Mapping, Optional, Tuple
 
+from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
+
 from source_hubspot.source import load_manifest
 
 # How the spec's date-time pattern reads to a person.
@@ -49,14 +51,18 @@ _PATTERN_MISMATCH = {
 
 @lru_cache(maxsize=1)
 def specification() -> Mapping[str, Any]:
-    """The manifest's spec.connection_specification (read once per process)."""
-    return load_manifest()["spec"]["connection_specification"]
+    """The manifest's spec.connection_specification with its references resolved, as the CDK shows it (read once per
+    process)."""
+    manifest = ManifestReferenceResolver().preprocess_manifest(load_manifest())
+    return manifest["spec"]["connection_specification"]
 
 
-def config_problems(config: Mapping[str, Any], now: datetime | None = None) -> List[str]:
+def config_problems(
+    config: Mapping[str, Any], now: datetime | None = None, spec: Optional[Mapping[str, Any]] = None
+) -> List[str]:
     """Every problem found, each naming the field and the fix, in the order the spec shows the fields; never quoting
-    a secret."""
-    spec = specification()
+    a secret. `spec`: the connection specification the CDK validates against (the manifest's when not given)."""
+    spec = spec if spec is not None else specification()
     properties = spec.get("properties") or {}
     required = spec.get("required") or []
     problems: List[str] = []

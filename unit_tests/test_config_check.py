@@ -59,12 +59,10 @@ def test_given_a_valid_config_when_checked_then_no_problem(config):
 
 @pytest.fixture
 def spec(monkeypatch):
-    """The manifest's connection specification, for a test to change: the checks read the changed one."""
-    manifest = copy.deepcopy(dict(load_manifest()))
-    monkeypatch.setattr(config_check, "load_manifest", lambda: manifest)
-    config_check.specification.cache_clear()
-    yield manifest["spec"]["connection_specification"]
-    config_check.specification.cache_clear()
+    """The loaded connection specification, for a test to change: the checks read the changed one."""
+    changed = copy.deepcopy(config_check.specification())
+    monkeypatch.setattr(config_check, "specification", lambda: changed)
+    return changed
 
 
 def test_given_a_lower_maximum_in_the_spec_when_checked_then_the_check_and_its_message_follow_it(spec):
@@ -141,6 +139,20 @@ def test_given_bad_config_when_check_then_failed_status_names_every_problem(tmp_
     assert exit_code == 0 and statuses and statuses[-1]["status"] == "FAILED"
     assert "start_date" in statuses[-1]["message"] and "window_days" in statuses[-1]["message"]
     assert "2 problems" in statuses[-1]["message"]
+
+
+def test_given_a_changed_limit_in_the_manifest_when_check_runs_then_the_command_checks_the_new_limit(tmp_path, capsys, monkeypatch):
+    import source_hubspot.source as source_module
+
+    manifest = copy.deepcopy(dict(load_manifest()))
+    manifest["spec"]["connection_specification"]["properties"]["window_days"]["maximum"] = 30
+    monkeypatch.setattr(source_module, "load_manifest", lambda: copy.deepcopy(manifest))
+
+    exit_code, lines = _run(tmp_path, capsys, "check", private_app_config(window_days=90))
+
+    statuses = [m["connectionStatus"] for m in lines if m["type"] == "CONNECTION_STATUS"]
+    assert exit_code == 0 and statuses[-1]["status"] == "FAILED"
+    assert statuses[-1]["message"] == "The config has a problem: window_days is 90: it must be from 1 to 30."
 
 
 def test_given_bad_config_when_read_then_one_config_error_and_nonzero_exit():
