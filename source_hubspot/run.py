@@ -81,7 +81,7 @@ class HubspotEntrypoint(AirbyteEntrypoint):
 
     @staticmethod
     def validate_connection(source_spec: Any, config: Any) -> None:
-        problems = config_problems(config)
+        problems = config_problems(config, spec=source_spec.connectionSpecification)
         if problems:
             raise AirbyteTracedException(
                 message="The config has " + ("a problem: " if len(problems) == 1 else f"{len(problems)} problems: ") + " ".join(problems),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from source_hubspot import components
+from source_hubspot import components, speedups
 from source_hubspot.components import NULL_FREE_STREAMS, HubspotRecordCaster, build_object_schema
 from source_hubspot.progress import UncastValues
 
@@ -461,9 +461,12 @@ def test_given_hubspot_numbers_past_64_bits_and_uncastable_values_when_read_then
     PRINT_BUFFER.flush()
     out = capsys.readouterr().out
 
-    lines = [line for line in out.splitlines() if line.startswith('{"type":"RECORD"')]
-    assert len(lines) == 3 and '"num_notes":123456789012345678901234567890,' in lines[0]
-    data = [json.loads(line)["record"]["data"] for line in lines]
+    lines = [line for line in out.splitlines() if line.startswith("{") and json.loads(line)["type"] == "RECORD"]
+    assert len(lines) == 3
+    if speedups.enabled():  # run.py writes every record line in orjson's layout, digits as they are
+        assert '"num_notes":123456789012345678901234567890,' in lines[0]
+    # Without the speed-ups the CDK writes this record with json.dumps (another layout, and a warning): still exact.
+    data = sorted((json.loads(line)["record"]["data"] for line in lines), key=lambda record: record["id"])
     assert data[0]["properties"]["num_notes"] == data[0]["properties_num_notes"] == 123456789012345678901234567890
     assert data[1]["properties"]["num_notes"] is None and "properties_num_notes" not in data[1]
     assert data[1]["properties"]["date_of_birth"] is None and data[1]["properties"]["hs_email_optout"] is None
