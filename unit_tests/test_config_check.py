@@ -10,8 +10,8 @@ import pytest
 
 from source_hubspot import config_check, constants
 from source_hubspot.config_check import config_problems
-from testkit.connector import PRIVATE_TOKEN, private_app_config
 from source_hubspot.source import load_manifest
+from testkit.connector import PRIVATE_TOKEN, private_app_config
 
 PRIVATE = {"credentials_title": "Private App Credentials", "access_token": PRIVATE_TOKEN}
 
