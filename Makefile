@@ -11,7 +11,9 @@ help:
 	@echo "make test   - install and run the whole test suite"
 	@echo "make test-plain - the unit tests with every patch of another library off (SOURCE_HUBSPOT_SPEEDUPS=0)"
 	@echo "make sandbox - run the HubSpot sandbox in the foreground (Ctrl-C to stop)"
-	@echo "make bench  - the speed benchmark against the sandbox (BENCH_SIZE=small for a quick run)"
+	@echo "make bench  - the speed benchmark against the sandbox: rate-limited reads (the usual mix; wide contacts with the C"
+	@echo "              caster and without it), unthrottled, memory, analyst tables; adds its figures to"
+	@echo "              benchmarks/results/history.csv (BENCH_SIZE=small for a quick run)"
 	@echo "make bench-caster - the record caster alone on wide records: its C loop against its Python loop"
 
 $(STAMP): setup.py source_hubspot/_casts.c
@@ -45,7 +47,8 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/python -m pytest integration_tests -q -p no:cacheprovider
 
-# The speed benchmark (benchmarks/bench.py): BENCH_SIZE=small for a quick run; writes benchmarks/results/latest.json.
+# The speed benchmark (benchmarks/bench.py): BENCH_SIZE=small for a quick run; writes benchmarks/results/latest.json
+# (not committed) and adds one row per workload to benchmarks/results/history.csv (committed).
 BENCH_SIZE ?= full
 
 bench: $(STAMP)

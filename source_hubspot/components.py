@@ -9,6 +9,7 @@ records (ProcessMemo) and the OAuth access token; the sync report's call counts 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import InitVar, dataclass, field
@@ -1251,6 +1252,8 @@ _UNCAST_WORDS: Dict[Any, Tuple[str, str]] = {
     _cast_date: ("date", "ISO 8601 dates or epoch milliseconds"),
 }
 _NATIVE_MISSING_LOGGED: List[bool] = []  # said once per process
+if os.environ.get("SOURCE_HUBSPOT_C_CASTER") == "0":  # the Python loop on request (benchmarks/bench.py: wide-rate)
+    _native_cast_properties, _NATIVE_MISSING_LOGGED[:] = None, [True]  # switched off, not missing: no warning
 # A schema's plan is made again from a record whose names are not in its order, at most this many times.
 _NATIVE_REPLANS = 16
 
