@@ -37,7 +37,9 @@ from airbyte_cdk.test.standard_tests.pytest_hooks import pytest_generate_tests  
 
 from integration_tests.harness import REPO, Sandbox
 from source_hubspot.budget import forget_budgets
-from source_hubspot.components import DailyLimit, DeniedAssociations, HubspotOAuthAuthenticator, ProcessMemo
+from source_hubspot.components.associations import DeniedAssociations
+from source_hubspot.components.auth import DailyLimit, HubspotOAuthAuthenticator
+from source_hubspot.components.memos import ProcessMemo
 from source_hubspot.progress import ApiCalls, SkippedStreams
 from source_hubspot.source import SourceHubspot
 

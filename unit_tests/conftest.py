@@ -172,14 +172,9 @@ def check_status(output: EntrypointOutput):
 def _fresh_property_definitions():
     """Property definitions are memoised per process; each test is its own connector run."""
     from source_hubspot.budget import forget_budgets
-    from source_hubspot.components import (
-        ArchivedRecords,
-        DailyLimit,
-        DeniedAssociations,
-        EarliestModification,
-        HubspotOAuthAuthenticator,
-        PropertyDefinitions,
-    )
+    from source_hubspot.components.associations import DeniedAssociations
+    from source_hubspot.components.auth import DailyLimit, HubspotOAuthAuthenticator
+    from source_hubspot.components.memos import ArchivedRecords, EarliestModification, PropertyDefinitions
 
     def forget() -> None:
         for memo in (PropertyDefinitions, ArchivedRecords, EarliestModification):

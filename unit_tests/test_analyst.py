@@ -18,7 +18,8 @@ from conftest import (
     run_read,
 )
 
-from source_hubspot.analyst import AssociationLabels, Unreadable
+from source_hubspot.components.analyst_links import AssociationLabels
+from source_hubspot.components.analyst_scopes import Unreadable
 
 ONE_WINDOW = {"start_date": "2024-01-01T00:00:00Z", "window_days": 3650}
 ANALYST = {"owners", "deal_pipelines", "ticket_pipelines", "association_links", "contacts_property_history",

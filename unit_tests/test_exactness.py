@@ -29,7 +29,7 @@ from conftest import (
     search_requests,
     stream_state,
 )
-from source_hubspot.api import read_batch
+from source_hubspot.batch import read_batch
 
 SEARCH = f"{API}/crm/v3/objects/contacts/search"
 V4 = f"{API}/crm/v4/associations/contacts/{{}}/batch/read"

@@ -32,7 +32,7 @@ from conftest import (
     stream_state,
 )
 
-from source_hubspot.analyst import MergesExtractor
+from source_hubspot.components.analyst_tables import MergesExtractor
 from source_hubspot.config_check import config_problems
 from source_hubspot.progress import SyncProgress
 

@@ -8,7 +8,7 @@ import json
 import requests
 from airbyte_cdk.utils.mapping_helpers import combine_mappings
 
-from source_hubspot.components import BodyList
+from source_hubspot.batch import BodyList
 
 
 def test_given_a_body_list_when_the_cdk_merges_request_options_then_it_is_handed_on_without_a_copy():
@@ -76,7 +76,7 @@ def test_given_whole_body_reads_when_hubspot_answers_gzip_chunked_or_sized_then_
 def test_given_an_object_when_its_pages_ask_for_property_names_then_one_list_is_built_per_run_and_never_copied():
     from types import SimpleNamespace
 
-    from source_hubspot.components import PropertyDefinitions
+    from source_hubspot.components.memos import PropertyDefinitions
 
     calls = []
 
