@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import orjson
 import requests
 
-from source_hubspot.api import Keyset
+from source_hubspot.api import Keyset, millis_of
 
 # A search slice with this key set pages ids from the highest down (a first sync's search reader, first_sync.py);
 # with OPEN_END too, its window has no end (a full refresh's first-sync read).
@@ -33,26 +33,16 @@ EMPTY_WINDOW_AGE_MS = 120 * DAY_MS
 # When this process started: a window that ends later is the sync's last one (its end is "now").
 PROCESS_STARTED_MS = int(time.time() * 1000)
 
-_SLICE_FORMATS = ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ")
-
-
 def epoch_millis(value: Any) -> int:
-    """Epoch milliseconds of a slice boundary written in the cursor's datetime format."""
+    """Epoch milliseconds of a slice boundary (a datetime, or text in the cursor's datetime format); ValueError for
+    anything else."""
     if isinstance(value, datetime):
-        moment = value
-    else:
-        text = str(value)
-        for fmt in _SLICE_FORMATS:
-            try:
-                moment = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-        else:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp() * 1000)
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return int(moment.timestamp() * 1000)
+    millis = millis_of(value)
+    if millis is None:
+        raise ValueError(f"{value!r} is not a window boundary")
+    return millis
 
 
 def is_last_window_end(end_ms: int) -> bool:

@@ -16,10 +16,10 @@ from airbyte_cdk.sources.declarative.requesters.http_requester import HttpReques
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_hubspot.api import CursorTrail, next_after, parse_body
+from source_hubspot.api import CursorTrail, millis_of, next_after, parse_body
 from source_hubspot.batch import BodyList
 from source_hubspot import objects
-from source_hubspot.search import DAY_MS, EARLIEST_PROBE, EARLIEST_PROBE_BEFORE, EMPTY_WINDOW_AGE_MS, epoch_millis
+from source_hubspot.search import DAY_MS, EARLIEST_PROBE, EARLIEST_PROBE_BEFORE, EMPTY_WINDOW_AGE_MS
 
 logger = logging.getLogger("airbyte")
 
@@ -139,9 +139,8 @@ class EarliestModification(ProcessMemo):
             return None if cls._none_before(requester, object_type, int(time.time() * 1000) - EMPTY_WINDOW_AGE_MS) else 0
         record = results[0]
         modified = (record.get("properties") or {}).get(objects.object_type(object_type).modified_property) or record.get("updatedAt")
-        try:
-            earliest = int(modified) if str(modified).isdigit() else epoch_millis(modified)
-        except (TypeError, ValueError):
+        earliest = millis_of(modified)
+        if earliest is None:
             return 0
         if not cls._none_before(requester, object_type, earliest - DAY_MS):
             return 0
