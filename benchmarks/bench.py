@@ -34,7 +34,7 @@ from typing import Any, Dict, List, Tuple
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from integration_tests.harness import ANALYST_STREAMS, Sandbox, configured_catalog, source_command  # noqa: E402
+from testkit.harness import ANALYST_STREAMS, Sandbox, configured_catalog, source_command  # noqa: E402
 
 # What each stream reads: (object types, association types per record) as the manifest declares them.
 STREAMS = {

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from integration_tests.harness import (
+from testkit.harness import (
     CRM_STREAMS,
     Run,
     Sandbox,

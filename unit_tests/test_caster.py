@@ -23,14 +23,6 @@ def caster_path(request, monkeypatch):
     return request.param
 
 
-@pytest.fixture(autouse=True)
-def _no_uncast_values_yet():
-    """Each test is its own run: no value has been counted, no property warned about."""
-    UncastValues.clear()
-    yield
-    UncastValues.clear()
-
-
 def _schema():
     properties = [
         {"name": "amount", "type": "number"},
@@ -453,7 +445,8 @@ def test_given_hubspot_numbers_past_64_bits_and_uncastable_values_when_read_then
     from airbyte_cdk.logger import PRINT_BUFFER
 
     from source_hubspot.run import run
-    from unit_tests.conftest import ONE_WINDOW, contact, mock_contacts, private_app_config, search_page
+    from testkit.connector import ONE_WINDOW, private_app_config
+    from testkit.mock_server import contact, mock_contacts, search_page
 
     records = [contact(1, num_notes="123456789012345678901234567890"),
                contact(2, num_notes="abc", date_of_birth="not a date", hs_email_optout="maybe"),

@@ -6,9 +6,9 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from conftest import PRIVATE_TOKEN, private_app_config
 
 from source_hubspot.config_check import config_problems
+from testkit.connector import PRIVATE_TOKEN, private_app_config
 
 PRIVATE = {"credentials_title": "Private App Credentials", "access_token": PRIVATE_TOKEN}
 
@@ -79,7 +79,7 @@ def test_given_bad_config_when_check_then_failed_status_names_every_problem(tmp_
 
 
 def test_given_bad_config_when_read_then_one_config_error_and_nonzero_exit():
-    from integration_tests.harness import configured_catalog, run_connector
+    from testkit.harness import configured_catalog, run_connector
 
     config = {"credentials": {"credentials_title": "Private App Credentials", "access_token": PRIVATE_TOKEN},
               "start_date": "yesterday"}

@@ -9,6 +9,7 @@ import requests
 from airbyte_cdk.utils.mapping_helpers import combine_mappings
 
 from source_hubspot.batch import BodyList
+from testkit.mock_server import properties_body
 
 
 def test_given_a_body_list_when_the_cdk_merges_request_options_then_it_is_handed_on_without_a_copy():
@@ -83,7 +84,7 @@ def test_given_an_object_when_its_pages_ask_for_property_names_then_one_list_is_
     def send_request(**kwargs):
         calls.append(kwargs)
         response = requests.Response()
-        response._content = json.dumps({"results": [{"name": "email"}, {"name": "firstname"}]}).encode()
+        response._content = json.dumps(properties_body([("email", "string"), ("firstname", "string")])).encode()
         return response
 
     requester = SimpleNamespace(get_url_base=lambda: "http://127.0.0.1:1/", send_request=send_request)

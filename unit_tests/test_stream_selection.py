@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from source_hubspot.source import SourceHubspot, load_manifest, only_streams
-from unit_tests.conftest import catalog, private_app_config
+from testkit.connector import catalog, private_app_config
 
 
 def _built(source: SourceHubspot) -> list:
@@ -30,7 +30,7 @@ def test_first_syncs_are_the_streams_without_saved_state_or_in_full_refresh():
     from airbyte_cdk.models import SyncMode
 
     from source_hubspot.source import first_syncs
-    from unit_tests.conftest import stream_state
+    from testkit.connector import stream_state
 
     incremental = catalog("contacts", "companies", sync_mode=SyncMode.incremental)
     saved = stream_state("contacts", {"updatedAt": "2024-01-01T00:00:00.000000Z"})
@@ -44,7 +44,8 @@ def test_given_an_incremental_read_by_search_windows_then_each_windows_slice_is_
     # for every object stream, not only first syncs read by list and search.
     from airbyte_cdk.utils.slice_hasher import SliceHasher
 
-    from unit_tests.conftest import ONE_WINDOW, SEARCH_ONLY, catalog, contact, mock_contacts, private_app_config, run_read, search_page
+    from testkit.connector import ONE_WINDOW, SEARCH_ONLY, catalog, private_app_config, run_read
+    from testkit.mock_server import contact, mock_contacts, search_page
 
     records = [contact(i) for i in range(1, 301)]
     mock_contacts(requests_mock, search=[{"json": search_page(records)}])
