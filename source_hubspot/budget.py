@@ -21,6 +21,8 @@ from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 import requests
 from airbyte_cdk.sources.streams.call_rate import APIBudget
 
+from source_hubspot.api import as_number
+
 logger = logging.getLogger("airbyte")
 
 # HubSpot's usage guidelines: an app gets 100 calls per rolling 10 s on Free and Starter (110 for public OAuth apps,
@@ -208,7 +210,7 @@ class HubspotRateBudget(APIBudget):
             bucket.book(unseen)
 
     def _after_rate_limit(self, bucket: RollingWindow, response: requests.Response) -> None:
-        retry_after = _float(response.headers.get("Retry-After"))
+        retry_after = as_number(response.headers.get("Retry-After"))
         if bucket is self.search:
             with bucket.lock:
                 bucket.margin = min(SEARCH_MARGIN_MAX, bucket.margin + SEARCH_MARGIN_STEP)
@@ -226,13 +228,6 @@ class HubspotRateBudget(APIBudget):
 def _int(value: Any) -> Optional[int]:
     try:
         return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _float(value: Any) -> Optional[float]:
-    try:
-        return float(value)
     except (TypeError, ValueError):
         return None
 

@@ -18,9 +18,12 @@ def reset_run_state() -> None:
     # Imported here, not at the top: importing testkit (the sandbox harness, the benchmarks) must not load the
     # connector, and these lines are the one place to change when a registry moves to another module.
     from source_hubspot import run
-    from source_hubspot.analyst import MergesExtractor, Unreadable
     from source_hubspot.budget import forget_budgets
-    from source_hubspot.components import DailyLimit, DeniedAssociations, HubspotOAuthAuthenticator, ProcessMemo
+    from source_hubspot.components.analyst_scopes import Unreadable
+    from source_hubspot.components.analyst_tables import MergesExtractor
+    from source_hubspot.components.associations import DeniedAssociations
+    from source_hubspot.components.auth import DailyLimit, HubspotOAuthAuthenticator
+    from source_hubspot.components.memos import ProcessMemo
     from source_hubspot.progress import ApiCalls, Completeness, SkippedStreams, UncastValues
 
     # Data read once per run: property definitions (and their name lists), archived records, the earliest

@@ -72,7 +72,7 @@ class FakeClock:
 def clock(monkeypatch) -> FakeClock:
     fake = FakeClock()
     for module in (
-        "source_hubspot.components",
+        "source_hubspot.components.auth",
         "airbyte_cdk.sources.streams.http.requests_native_auth.abstract_oauth",
         "airbyte_cdk.sources.declarative.auth.oauth",
     ):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from source_hubspot import components, speedups
-from source_hubspot.components import NULL_FREE_STREAMS, HubspotRecordCaster, build_object_schema
+from source_hubspot import speedups
+from source_hubspot.components import casting as components
+from source_hubspot.components import values as value_casts
+from source_hubspot.components.casting import NULL_FREE_STREAMS, HubspotRecordCaster
+from source_hubspot.components.schema import build_object_schema
 from source_hubspot.progress import UncastValues
 
 NATIVE = components._native_cast_properties
@@ -399,11 +402,11 @@ def test_given_integers_beyond_2_to_the_53_when_cast_then_they_are_ints_of_exact
     values = {"9007199254740993": 9007199254740993, "12345678901234567890": 12345678901234567890,
               "-12345678901234567890": -12345678901234567890, "+9007199254740993": 9007199254740993,
               " 123456789012345678901234567890 ": 123456789012345678901234567890, "000000000000000000001": 1,
-              long: components._int_of_digits(long), "-" + long: -components._int_of_digits(long)}
+              long: value_casts._int_of_digits(long), "-" + long: -value_casts._int_of_digits(long)}
     for text, expected in values.items():
         cast = _cast({"amount": text})["properties"]["amount"]
         assert type(cast) is int and cast == expected, text[:30]
-    assert components._digits_of_int(components._int_of_digits(long)) == long
+    assert value_casts._digits_of_int(value_casts._int_of_digits(long)) == long
     assert UncastValues.by_stream() == {}
 
 
@@ -416,7 +419,7 @@ def test_given_a_record_with_integers_past_64_bits_when_printed_then_the_line_ha
 
     monkeypatch.setattr(run_module, "NULL_FREE_STREAMS", set())
     long = "7" * 5000
-    data = {"id": "1", "properties": {"amount": 123456789012345678901234567890, "huge": -components._int_of_digits(long),
+    data = {"id": "1", "properties": {"amount": 123456789012345678901234567890, "huge": -value_casts._int_of_digits(long),
                                       "small": 12345678901234567890, "list": [2**64, None]},
             "properties_amount": 123456789012345678901234567890, "archivedAt": None}
     message = AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream="contacts", data=data, emitted_at=1))
@@ -431,7 +434,7 @@ def test_given_a_record_with_integers_past_64_bits_when_printed_then_the_line_ha
             "id": "1", "properties": {"amount": 123456789012345678901234567890, "huge": 0, "small": 12345678901234567890,
                                       "list": [2**64, None]},
             "properties_amount": 123456789012345678901234567890}
-    assert data["properties"]["huge"] == -components._int_of_digits(long)  # the record itself is left as it was
+    assert data["properties"]["huge"] == -value_casts._int_of_digits(long)  # the record itself is left as it was
 
 
 def test_given_hubspot_numbers_past_64_bits_and_uncastable_values_when_read_then_lines_are_exact_and_counted_once(

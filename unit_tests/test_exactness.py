@@ -14,7 +14,7 @@ import pytest
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_hubspot.api import read_batch
+from source_hubspot.batch import read_batch
 from testkit.connector import ONE_WINDOW, catalog, private_app_config, run_read, stream_state
 from testkit.mock_server import (
     API,

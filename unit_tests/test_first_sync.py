@@ -17,7 +17,7 @@ import requests
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_hubspot.components import DESCENDING_IDS, keyset_of
+from source_hubspot.search import DESCENDING_IDS, keyset_of
 from source_hubspot.first_sync import FirstSyncRead, IdMeeting, SliceHashedOnce
 from testkit.mock_server import associated, associations_batch, list_page, search_page
 
@@ -78,7 +78,7 @@ class Portal:
     def select(self, response: requests.Response, **_: Any) -> List[Dict[str, Any]]:
         if getattr(response, "fails", False):
             raise AirbyteTracedException(message="HubSpot answered 403 for an association of this page.")
-        from source_hubspot.components import parse_body
+        from source_hubspot.api import parse_body
 
         return list(parse_body(response)["results"])
 
@@ -223,7 +223,8 @@ def _list_page(first: int, inline: Any) -> requests.Response:
 
 
 def _extractor(v4: V4) -> Any:
-    from source_hubspot.components import DeniedAssociations, HubspotRecordExtractor
+    from source_hubspot.components.associations import DeniedAssociations
+    from source_hubspot.components.records import HubspotRecordExtractor
 
     DeniedAssociations.clear()
     return HubspotRecordExtractor(config={}, parameters={}, associations_requester=v4, object_type="contacts",

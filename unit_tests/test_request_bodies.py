@@ -8,7 +8,7 @@ import json
 import requests
 from airbyte_cdk.utils.mapping_helpers import combine_mappings
 
-from source_hubspot.components import BodyList
+from source_hubspot.batch import BodyList
 from testkit.mock_server import properties_body
 
 
@@ -78,7 +78,7 @@ def test_given_whole_body_reads_when_hubspot_answers_gzip_chunked_or_sized_then_
 def test_given_an_object_when_its_pages_ask_for_property_names_then_one_list_is_built_per_run_and_never_copied():
     from types import SimpleNamespace
 
-    from source_hubspot.components import PropertyDefinitions
+    from source_hubspot.components.memos import PropertyDefinitions
 
     calls = []
 
