@@ -8,6 +8,8 @@ setup(
     description="A declarative Airbyte source for HubSpot: CRM objects and activities, typed, full and incremental.",
     license="MIT",
     python_requires=">=3.10,<3.14",
+    # The connector alone: sandbox/ (the fake HubSpot) and testkit/ (what the tests, benchmarks and demo share) stay
+    # in the repository, importable from its root, and out of the wheel and the image.
     packages=find_packages(include=["source_hubspot", "source_hubspot.*"]),
     package_data={"source_hubspot": ["manifest.yaml"]},
     # The record caster's loop in C. Optional: where it cannot be compiled (no C compiler or Python headers) the

@@ -1,25 +1,34 @@
 """`make bench`: the connector against the sandbox on fixed workloads, as ratios to a floor measured in the same run.
 
-1. rate-limited: HubSpot Professional limits (190 calls / 10 s, search 5 / s), 50-150 ms latency. Wall time against
-   the floor that both budgets allow (see `floor_seconds`), calls per 1,000 records against the page-size minimum
-   of the connector's own plan (see `minimum_calls`), 429s.
-2. unthrottled: no limits, no latency. Records/s and CPU ms per record beside a minimal fetcher (requests + orjson
+1. rate (rate-limited): HubSpot Professional limits (190 calls / 10 s, search 5 / s), 50-150 ms latency. Wall time
+   against the floor that both budgets allow (see `floor_seconds`), calls per 1,000 records against the page-size
+   minimum of the connector's own plan (see `minimum_calls`), 429s.
+2. wide-rate: 80,000 contacts with 300 custom properties at the same limits, read twice: with the record caster's C
+   loop and with its Python loop (SOURCE_HUBSPOT_C_CASTER=0). Both walls against the same floor, the connector's
+   CPU seconds (user + system) of each read and their ratio; the sandbox's CPU and the machine's load beside them.
+3. unthrottled: no limits, no latency. Records/s and CPU ms per record beside a minimal fetcher (requests + orjson
    over the same pages, RECORD lines to /dev/null), on the same mix of objects (a quarter of it at full size, to
    keep the run under 10 minutes) and on a wide variant (300 custom contact properties), whose steady-state CPU
    per record is also taken against a read of a quarter as many records (the median of five such pairs, read back
    to back: this machine's speed drifts). The fetcher reads one search page after
    another; the connector reads first syncs by list and search at once, so it can be the faster of the two.
-3. memory: peak RSS of a contacts read at 10,000 and at 100,000 contacts.
-4. analyst tables: rows and API calls per table (from the connector's sync report), calls per 1,000 rows.
+4. memory: peak RSS of a contacts read at 10,000 and at 100,000 contacts.
+5. analyst tables: rows and API calls per table (from the connector's sync report), calls per 1,000 rows.
 
-    python benchmarks/bench.py [--size small|full] [--only rate,unthrottled,memory] [--out FILE]
+    python benchmarks/bench.py [--size small|full] [--only rate,wide-rate,unthrottled,memory,analyst] [--pairs N]
+                               [--out FILE] [--history FILE] [--baseline]
 
-Prints a table and writes JSON (default benchmarks/results/latest.json).
+Prints a table, writes the run's JSON (default benchmarks/results/latest.json, not committed) and adds one row per
+workload (per read for wide-rate) to benchmarks/results/history.csv: UTC time, git commit (`-dirty` if tracked
+files differ from it), size, workload, wall, floor, wall/floor, calls, calls/minimum, 429s, records expected and
+read, CPU. If benchmarks/results/baseline.json holds a run of the same workload and size, it prints this run beside
+it; `--baseline` makes this run the baseline of the workloads it measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -29,12 +38,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from integration_tests.harness import ANALYST_STREAMS, Sandbox, configured_catalog, source_command  # noqa: E402
+from testkit.harness import ANALYST_STREAMS, Sandbox, configured_catalog, source_command  # noqa: E402
 
 # What each stream reads: (object types, association types per record) as the manifest declares them.
 STREAMS = {
@@ -52,6 +61,13 @@ SIZES = {
 # Unthrottled runs read a quarter of the rate-limited mix (same proportions) so the default run stays under 10 min.
 UNTHROTTLED_SHARE = {"full": 0.25, "small": 1.0}
 WIDE_CONTACTS = {"full": 20_000, "small": 5_000}
+WIDE_PROPERTIES = 300
+# wide-rate: about a minute's read at Professional limits on this 2-core machine (the floor of 80,000 contacts is
+# 30.8 s, but the connector and the sandbox building the wide pages share the two cores).
+WIDE_RATE_CONTACTS = {"full": 80_000, "small": 10_000}
+# The two record casters of wide-rate: the environment each read runs with.
+CASTERS: Dict[str, Dict[str, str]] = {"c-caster": {}, "python-caster": {"SOURCE_HUBSPOT_C_CASTER": "0"}}
+RATE_WINDOW_S = 10  # HubSpot's general limit counts the calls of a rolling 10 s: wide-rate's reads are this far apart
 STEADY_PAIRS = 5
 MEMORY_CONTACTS = {"full": (10_000, 100_000), "small": (2_000, 20_000)}
 PROFESSIONAL = {"general_per_10_s": 190, "search_per_s": 5}
@@ -112,8 +128,10 @@ def minimum_calls(records: Dict[str, int], by_list: Dict[str, int]) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------------------- runs
-def run_read(sandbox: Sandbox, streams: List[str], config_extra: Dict[str, Any]) -> Dict[str, Any]:
-    """One `source-hubspot read` in a subprocess: wall, CPU and peak RSS from wait4, records counted per stream."""
+def run_read(sandbox: Sandbox, streams: List[str], config_extra: Dict[str, Any],
+             env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """One `source-hubspot read` in a subprocess (`env`: variables added to this process's environment): wall, CPU
+    and peak RSS from wait4, records counted per stream."""
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     config = sandbox.private_app_config(**config_extra)
     for key, value in list(config.items()):
@@ -127,9 +145,11 @@ def run_read(sandbox: Sandbox, streams: List[str], config_extra: Dict[str, Any])
     reports: Dict[str, Any] = {}
     progress_at: List[float] = []
     by_list: Dict[str, int] = {}
+    load = os.getloadavg()[0]  # other work on this machine shares its cores
     started = time.monotonic()
     with open(work / "stderr", "w") as err:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, cwd=str(REPO), bufsize=1 << 20)
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, cwd=str(REPO), bufsize=1 << 20,
+                                env={**os.environ, **(env or {})})
         for line in proc.stdout:
             if line.startswith(b'{"type":"RECORD"'):
                 stream = line[37:120].split(b'"', 1)[0].decode()  # after {"type":"RECORD","record":{"stream":"
@@ -151,7 +171,7 @@ def run_read(sandbox: Sandbox, streams: List[str], config_extra: Dict[str, Any])
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - started
     return {
-        "exit_code": os.waitstatus_to_exitcode(status), "wall_s": wall,
+        "exit_code": os.waitstatus_to_exitcode(status), "wall_s": wall, "load_1min_at_start": load,
         "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
         "records": counts, "errors": errors, "reports": reports, "read_by_list": by_list,
         # Live progress: the longest silence between two progress lines (the first one comes after one interval).
@@ -219,15 +239,29 @@ def expected_counts(sandbox: Sandbox, streams: List[str]) -> Dict[str, int]:
 
 
 # ---------------------------------------------------------------------------------------------------------------- workloads
+def professional_sandbox(records: Dict[str, int], *extra: str) -> Sandbox:
+    """The sandbox at HubSpot's Professional limits, 50-150 ms a call."""
+    return Sandbox(*sandbox_args(records, "--general-rate", str(PROFESSIONAL["general_per_10_s"]),
+                                 "--search-rate", str(PROFESSIONAL["search_per_s"]), "--latency-ms", "100", *extra))
+
+
+# No calls_per_10_seconds: the connector starts at 100 and follows HubSpot's X-HubSpot-RateLimit-Max.
+RATE_CONFIG: Dict[str, Any] = {"calls_per_10_seconds": None, "retry_backoff_factor": None}
+
+
 def rate_limited(size: str) -> Dict[str, Any]:
     records = object_counts(SIZES[size])
     streams = list(STREAMS)
-    with Sandbox(*sandbox_args(records, "--general-rate", str(PROFESSIONAL["general_per_10_s"]),
-                               "--search-rate", str(PROFESSIONAL["search_per_s"]), "--latency-ms", "100")) as sandbox:
+    with professional_sandbox(records) as sandbox:
         expected = expected_counts(sandbox, streams)
-        # No calls_per_10_seconds: the connector starts at 100 and follows HubSpot's X-HubSpot-RateLimit-Max.
-        run = run_read(sandbox, streams, {"calls_per_10_seconds": None, "retry_backoff_factor": None})
+        run = run_read(sandbox, streams, RATE_CONFIG)
         stats = sandbox.stats()
+    return rate_summary(records, expected, run, stats)
+
+
+def rate_summary(records: Dict[str, int], expected: Dict[str, int], run: Dict[str, Any],
+                 stats: Dict[str, Any]) -> Dict[str, Any]:
+    """A rate-limited read against the floor of its records and the minimum calls of the connector's split."""
     emitted = sum(run["records"].values())
     read = {t: n for t, n in records.items()}
     floor, extra = floor_seconds(read, PROFESSIONAL["general_per_10_s"] / 10, PROFESSIONAL["search_per_s"])
@@ -245,15 +279,71 @@ def rate_limited(size: str) -> Dict[str, Any]:
         "rate_limited_share": stats["status_counts"].get("429", 0) / max(total_calls, 1),
         "calls_by_endpoint": stats["requests"],
         "progress_lines": run["progress_lines"], "progress_max_gap_s": run["progress_max_gap_s"],
-        "report_counts_equal_emitted": run["report_counts_equal_emitted"],
+        "report_counts_equal_emitted": run["report_counts_equal_emitted"], "cpu_s": run["cpu_s"],
+        "load_1min_at_start": run["load_1min_at_start"],
     }
+
+
+def wide_rate(size: str, pairs: int) -> Dict[str, Any]:
+    """Contacts with 300 custom properties at Professional limits, read with the record caster's C loop and with its
+    Python loop (SOURCE_HUBSPOT_C_CASTER=0), `pairs` times back to back (the order alternates, as this machine's
+    speed drifts): whether the C loop shortens a rate-limited read, and how much CPU it saves there."""
+    records = {"contacts": WIDE_RATE_CONTACTS[size]}
+    runs: List[Dict[str, Any]] = []
+    with professional_sandbox(records, "--custom-properties", str(WIDE_PROPERTIES)) as sandbox:
+        expected = expected_counts(sandbox, ["contacts"])
+        for pair in range(pairs):
+            for variant in caster_order(pair):
+                if runs:
+                    time.sleep(RATE_WINDOW_S)  # the previous read's calls leave HubSpot's rolling window
+                sandbox.reset_stats()
+                sandbox_cpu = process_cpu_s(sandbox.proc.pid)
+                run = run_read(sandbox, ["contacts"], RATE_CONFIG, env=CASTERS[variant])
+                runs.append({"variant": variant, "pair": pair, **rate_summary(records, expected, run, sandbox.stats()),
+                             "sandbox_cpu_s": process_cpu_s(sandbox.proc.pid) - sandbox_cpu})
+    return {"contacts": records["contacts"], "custom_properties": WIDE_PROPERTIES, "c_caster_built": c_caster_built(),
+            "runs": runs, "pairs": caster_pairs(runs)}
+
+
+def caster_order(pair: int) -> List[str]:
+    """The casters in the order of a pair's reads: C first in the first pair, then alternating (drift cancels out)."""
+    names = list(CASTERS)
+    return names if pair % 2 == 0 else names[::-1]
+
+
+def caster_pairs(runs: List[Dict[str, Any]]) -> List[Dict[str, float]]:
+    """Per pair of reads: both walls and CPU times, and the Python loop's over the C loop's."""
+    out = []
+    for pair in sorted({r["pair"] for r in runs}):
+        by = {r["variant"]: r for r in runs if r["pair"] == pair}
+        if set(by) != set(CASTERS):
+            continue
+        c, py = by["c-caster"], by["python-caster"]
+        out.append({"pair": pair, "c_wall_s": c["wall_s"], "python_wall_s": py["wall_s"],
+                    "wall_ratio": py["wall_s"] / c["wall_s"], "c_cpu_s": c["cpu_s"], "python_cpu_s": py["cpu_s"],
+                    "cpu_ratio": py["cpu_s"] / c["cpu_s"]})
+    return out
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def c_caster_built() -> bool:
+    try:
+        import source_hubspot._casts  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def unthrottled(size: str) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
     narrow = object_counts({k: int(v * UNTHROTTLED_SHARE[size]) for k, v in SIZES[size].items()})
     variants = [("narrow", narrow, list(STREAMS), []),
-                ("wide", {"contacts": WIDE_CONTACTS[size]}, ["contacts"], ["--custom-properties", "300"])]
+                ("wide", {"contacts": WIDE_CONTACTS[size]}, ["contacts"], ["--custom-properties", str(WIDE_PROPERTIES)])]
     for name, records, streams, extra in variants:
         steady, steady_pairs = None, []
         with Sandbox(*sandbox_args(records, "--search-rate", "0", *extra)) as sandbox:
@@ -318,16 +408,27 @@ def analyst(size: str) -> Dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
-    parser.add_argument("--only", default="rate,unthrottled,memory,analyst")
-    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "latest.json"))
+    parser.add_argument("--only", default=",".join(WORKLOADS), help=f"comma list of {', '.join(WORKLOADS)}")
+    parser.add_argument("--pairs", type=int, default=1, help="wide-rate: pairs of reads (C loop, Python loop)")
+    parser.add_argument("--out", default=str(RESULTS / "latest.json"))
+    parser.add_argument("--history", default=str(RESULTS / "history.csv"), help="the CSV this run's rows are added to")
+    parser.add_argument("--baseline", action="store_true",
+                        help=f"make this run the baseline of the workloads it measured ({RESULTS / 'baseline.json'})")
     args = parser.parse_args()
-    results: Dict[str, Any] = {"size": args.size, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                               "cpu_count": os.cpu_count()}
-    began = time.monotonic()
     chosen = args.only.split(",")
+    unknown = sorted(set(chosen) - set(WORKLOADS))
+    if unknown:
+        parser.error(f"unknown workload(s) {', '.join(unknown)}: choose from {', '.join(WORKLOADS)}")
+    commit = git_commit()
+    results: Dict[str, Any] = {"size": args.size, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                               "cpu_count": os.cpu_count(), "commit": commit}
+    began = time.monotonic()
     if "rate" in chosen:
         results["rate_limited"] = rate_limited(args.size)
         print_rate(results["rate_limited"])
+    if "wide-rate" in chosen:
+        results["wide_rate"] = wide_rate(args.size, args.pairs)
+        print_wide_rate(results["wide_rate"])
     if "unthrottled" in chosen:
         results["unthrottled"] = unthrottled(args.size)
         print_unthrottled(results["unthrottled"])
@@ -340,9 +441,141 @@ def main() -> None:
     results["bench_seconds"] = time.monotonic() - began
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, sort_keys=True))
-    print(f"\nwrote {args.out} ({results['bench_seconds']:.0f} s)")
+    rows = history_rows(results, commit)
+    append_history(Path(args.history), rows)
+    baseline_path = RESULTS / "baseline.json"
+    baseline = json.loads(baseline_path.read_text()) if baseline_path.exists() else {"workloads": {}}
+    against = [row for entry in baseline["workloads"].values() for row in history_rows(entry, entry["commit"])]
+    comparisons = baseline_lines(rows, against)
+    if comparisons:
+        print("\nagainst the baseline (benchmarks/results/baseline.json)")
+        print("\n".join(comparisons))
+    if args.baseline:
+        baseline["workloads"].update(baseline_entries(results))
+        baseline_path.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n")
+    print(f"\nwrote {args.out} ({results['bench_seconds']:.0f} s), {len(rows)} rows added to {args.history}"
+          + (f", baseline of {', '.join(w for w in WORKLOADS if w in chosen)} in {baseline_path}" if args.baseline else ""))
 
 
+# ---------------------------------------------------------------------------------------------------------------- history
+RESULTS = REPO / "benchmarks" / "results"
+# The workloads of --only (their order is the run's), and the key of each one's results in the JSON.
+WORKLOADS = {"rate": "rate_limited", "wide-rate": "wide_rate", "unthrottled": "unthrottled", "memory": "memory",
+             "analyst": "analyst"}
+HISTORY_COLUMNS = ["utc", "commit", "size", "workload", "variant", "wall_s", "floor_s", "wall_over_floor", "calls",
+                   "minimum_calls", "calls_over_minimum", "http_429", "records_expected", "records_read", "cpu_s",
+                   "cpu_ms_per_record", "peak_rss_mb", "note", "source"]
+
+
+def git_commit() -> str:
+    """HEAD's short hash; `-dirty` where a tracked file outside benchmarks/results differs from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=str(REPO), capture_output=True, text=True).stdout.strip()
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)benchmarks/results")
+    return head + ("-dirty" if changed else "")
+
+
+def rate_columns(r: Dict[str, Any]) -> Dict[str, Any]:
+    notes = ([] if r["complete"] else ["incomplete"]) + ([f"exit code {r['exit_code']}"] if r["exit_code"] else [])
+    if r.get("sandbox_cpu_s") is not None:
+        notes.append(f"sandbox CPU {r['sandbox_cpu_s']:.1f} s")
+    if r.get("load_1min_at_start") is not None:  # other work on the machine's cores
+        notes.append(f"load {r['load_1min_at_start']:.1f} at start")
+    return {"wall_s": r["wall_s"], "floor_s": r["floor_s"], "wall_over_floor": r["wall_over_floor"], "calls": r["calls"],
+            "minimum_calls": r["minimum_calls"], "calls_over_minimum": r["calls_over_minimum"],
+            "http_429": r["rate_limited_429"], "records_expected": r["records_expected"],
+            "records_read": r["records_emitted"], "cpu_s": r.get("cpu_s"), "note": "; ".join(notes)}
+
+
+def history_rows(results: Dict[str, Any], commit: str, source: str = "bench.py") -> List[Dict[str, Any]]:
+    """The rows of history.csv for one run's results: one per workload, and one per read of wide-rate and per variant
+    of unthrottled."""
+    base = {"utc": results["started"], "commit": commit, "size": results["size"], "source": source}
+    rows: List[Dict[str, Any]] = []
+    if "rate_limited" in results:
+        rows.append({**base, "workload": "rate", **rate_columns(results["rate_limited"])})
+    if "wide_rate" in results:
+        wide = results["wide_rate"]
+        ratios = {pair["pair"]: pair for pair in wide["pairs"]}
+        for run in wide["runs"]:
+            row = {**base, "workload": "wide-rate", "variant": run["variant"], **rate_columns(run)}
+            pair = ratios.get(run["pair"])
+            if run["variant"] == "python-caster" and pair:
+                row["note"] = "; ".join(filter(None, [row["note"], f"over the C loop's read: wall x{pair['wall_ratio']:.3f}, "
+                                                                  f"CPU x{pair['cpu_ratio']:.3f}"]))
+            if not wide["c_caster_built"]:
+                row["note"] = "; ".join(filter(None, [row["note"], "C loop not built"]))
+            rows.append(row)
+    for variant, v in (results.get("unthrottled") or {}).items():
+        note = f"{v['records_per_s']:.0f} records/s, fetcher {v['fetcher_records_per_s']:.0f}"
+        if v.get("cpu_ms_per_record_steady") is not None:
+            note += (f"; steady state {v['cpu_ms_per_record_steady']:.3f} ms/record "
+                     f"(median of {len(v['cpu_ms_per_record_steady_pairs'])} pairs)")
+        rows.append({**base, "workload": "unthrottled", "variant": variant, "wall_s": v["wall_s"],
+                     "records_expected": sum(v["expected_by_stream"].values()), "records_read": v["records_emitted"],
+                     "cpu_s": v["cpu_s"], "cpu_ms_per_record": v["cpu_ms_per_record"], "peak_rss_mb": v["peak_rss_mb"],
+                     "note": note + ("" if v["complete"] else "; incomplete")})
+    if "memory" in results:
+        m = results["memory"]
+        (small, a), (large, b) = sorted(((int(n), v) for n, v in m.items() if n != "ratio"))
+        rows.append({**base, "workload": "memory", "records_read": b["records"], "peak_rss_mb": b["peak_rss_mb"],
+                     "note": f"peak RSS {a['peak_rss_mb']:.0f} MB at {small:,} contacts, {b['peak_rss_mb']:.0f} MB at "
+                             f"{large:,}: x{m['ratio']:.2f}"})
+    if "analyst" in results:
+        a = results["analyst"]
+        rows.append({**base, "workload": "analyst", "wall_s": a["wall_s"], "calls": a["calls"],
+                     "http_429": a["rate_limited_429"], "records_read": sum(s["rows"] for s in a["streams"].values()),
+                     "note": f"exit code {a['exit_code']}" if a["exit_code"] else ""})
+    return rows
+
+
+def csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return value
+
+
+def append_history(path: Path, rows: List[Dict[str, Any]]) -> None:
+    """Adds rows to the history CSV (its header first, if the file is new)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists() or path.stat().st_size == 0
+    with open(path, "a", newline="") as out:
+        writer = csv.DictWriter(out, HISTORY_COLUMNS)
+        if new:
+            writer.writeheader()
+        for row in rows:
+            writer.writerow({column: csv_value(row.get(column)) for column in HISTORY_COLUMNS})
+
+
+def baseline_entries(results: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    """Per workload this run measured: its results, with the run's time, size and commit (the shape history_rows reads)."""
+    meta = {k: results[k] for k in ("started", "size", "cpu_count", "commit")}
+    return {name: {**meta, key: results[key]} for name, key in WORKLOADS.items() if key in results}
+
+
+def baseline_lines(rows: List[Dict[str, Any]], baseline_rows: List[Dict[str, Any]]) -> List[str]:
+    """Each row of this run beside the baseline's row of the same workload, variant and size, by its headline figure:
+    wall over the floor, else CPU per record, else peak RSS, else wall."""
+    lines = []
+    for row in rows:
+        key = (row["workload"], row.get("variant"), row["size"])
+        match = next((b for b in baseline_rows if (b["workload"], b.get("variant"), b["size"]) == key), None)
+        if match is None:
+            continue
+        for figure, label, unit in (("wall_over_floor", "wall/floor", "x"), ("cpu_ms_per_record", "CPU ms/record", ""),
+                                    ("peak_rss_mb", "peak RSS MB", ""), ("wall_s", "wall s", "")):
+            if row.get(figure) is not None and match.get(figure) is not None:
+                name = row["workload"] + (f" {row['variant']}" if row.get("variant") else "")
+                lines.append(f"  {name:26s} {label} {unit}{row[figure]:.2f}, baseline {unit}{match[figure]:.2f} "
+                             f"({match['commit']}, {match['utc']})")
+                break
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------------------------- output
 def print_rate(r: Dict[str, Any]) -> None:
     print("\n1. rate-limited (190 calls / 10 s, search 5 / s, 50-150 ms latency)")
     rows = [
@@ -360,8 +593,28 @@ def print_rate(r: Dict[str, Any]) -> None:
         print(f"  {label:32s} {value}")
 
 
+def print_wide_rate(w: Dict[str, Any]) -> None:
+    floor = w["runs"][0]["floor_s"] if w["runs"] else 0
+    print(f"\n2. wide-rate: {w['contacts']:,} contacts with {w['custom_properties']} custom properties at the same limits, "
+          f"read with the record caster's C loop and with its Python loop (floor {floor:.1f} s)")
+    print("  (CPU s: the connector's user + system; sandbox: the sandbox's during the read; load: the machine's 1-minute "
+          "load average as the read began)")
+    if not w["c_caster_built"]:
+        print("  the C loop is not built here (make install with a C compiler): both reads use the Python loop")
+    print(f"  {'pair':4s} {'caster':14s} {'wall s':>7s} {'x floor':>7s} {'CPU s':>7s} {'sandbox':>8s} {'load':>5s} "
+          f"{'calls':>6s} {'x min':>6s} {'429s':>5s} {'records':>16s}")
+    for r in w["runs"]:
+        print(f"  {r['pair'] + 1:<4d} {r['variant']:14s} {r['wall_s']:>7.1f} {r['wall_over_floor']:>7.2f} {r['cpu_s']:>7.1f} "
+              f"{r['sandbox_cpu_s']:>8.1f} {r['load_1min_at_start']:>5.1f} {r['calls']:>6,} {r['calls_over_minimum']:>6.2f} {r['rate_limited_429']:>5d} "
+              f"{r['records_emitted']:>7,}/{r['records_expected']:<7,}" + ("" if r["complete"] else " INCOMPLETE")
+              + (f" exit {r['exit_code']}" if r["exit_code"] else ""))
+    for p in w["pairs"]:
+        print(f"  pair {p['pair'] + 1}: Python loop over C loop: wall {p['python_wall_s']:.1f} / {p['c_wall_s']:.1f} s = x{p['wall_ratio']:.3f}, "
+              f"CPU {p['python_cpu_s']:.1f} / {p['c_cpu_s']:.1f} s = x{p['cpu_ratio']:.3f}")
+
+
 def print_unthrottled(u: Dict[str, Any]) -> None:
-    print("\n2. unthrottled (no limits, no latency)")
+    print("\n3. unthrottled (no limits, no latency)")
     print(f"  {'variant':8s} {'records':>9s} {'rec/s':>8s} {'fetcher rec/s':>14s} {'ratio':>6s} {'CPU ms/rec':>11s} {'fetcher':>8s} {'RSS MB':>7s}")
     for name, v in u.items():
         print(f"  {name:8s} {v['records_emitted']:>9,} {v['records_per_s']:>8,.0f} {v['fetcher_records_per_s']:>14,.0f} "
@@ -375,12 +628,12 @@ def print_unthrottled(u: Dict[str, Any]) -> None:
 
 def print_memory(m: Dict[str, Any], size: str) -> None:
     small, large = MEMORY_CONTACTS[size]
-    print("\n3. memory (contacts read, peak RSS of the connector)")
+    print("\n4. memory (contacts read, peak RSS of the connector)")
     print(f"  {small:,} contacts: {m[str(small)]['peak_rss_mb']:.0f} MB; {large:,} contacts: {m[str(large)]['peak_rss_mb']:.0f} MB; ratio {m['ratio']:.2f}")
 
 
 def print_analyst(a: Dict[str, Any]) -> None:
-    print(f"\n4. analyst tables (half the small mix, unthrottled): {a['wall_s']:.1f} s, {a['calls']:,} calls, "
+    print(f"\n5. analyst tables (half the small mix, unthrottled): {a['wall_s']:.1f} s, {a['calls']:,} calls, "
           f"{a['rate_limited_429']} 429s, exit code {a['exit_code']}")
     for name, v in a["streams"].items():
         per = f"{v['calls_per_1000_rows']:.1f}" if v["calls_per_1000_rows"] is not None else "-"

@@ -24,9 +24,10 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from integration_tests.harness import PRIVATE_APP_TOKEN, Sandbox  # noqa: E402
-from source_hubspot import components  # noqa: E402
-from source_hubspot.components import HubspotRecordCaster, build_object_schema  # noqa: E402
+from testkit.harness import PRIVATE_APP_TOKEN, Sandbox  # noqa: E402
+from source_hubspot.components import casting as components  # noqa: E402
+from source_hubspot.components.casting import HubspotRecordCaster  # noqa: E402
+from source_hubspot.components.schema import build_object_schema  # noqa: E402
 
 PAGES = 10
 

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from integration_tests.harness import (
+from testkit.harness import (
     ALL_STREAMS,
     CRM_STREAMS,
     STREAM_OBJECTS,

@@ -16,10 +16,10 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from integration_tests import analyst_truth as truth
-from integration_tests.analyst_truth import HISTORY_DEFAULTS as HISTORY
-from integration_tests.analyst_truth import LINK_TARGETS
-from integration_tests.harness import (
+from testkit import analyst_truth as truth
+from testkit.analyst_truth import HISTORY_DEFAULTS as HISTORY
+from testkit.analyst_truth import LINK_TARGETS
+from testkit.harness import (
     ANALYST_STREAMS,
     Sandbox,
     configured_catalog,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integration_tests.harness import (
+from testkit.harness import (
     ENGAGEMENT_STREAMS,
     ENGAGEMENT_TYPES,
     STREAM_OBJECT,

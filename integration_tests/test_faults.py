@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from integration_tests.harness import (
+from testkit.harness import (
     ALL_STREAMS,
     STREAM_OBJECTS,
     Sandbox,

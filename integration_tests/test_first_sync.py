@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List
 
-from integration_tests.harness import Run, Sandbox, configured_catalog, run_connector
+from testkit.harness import Run, Sandbox, configured_catalog, run_connector
 
 STREAMS = ["contacts", "companies", "deals", "engagements"]
 PORTAL = ("--seed", "31", "--contacts", "2400", "--companies", "600", "--deals", "300", "--tickets", "30",
@@ -111,7 +111,7 @@ def test_given_records_changed_while_a_full_refresh_runs_then_every_record_is_in
     import tempfile
     from pathlib import Path
 
-    from integration_tests.harness import source_command
+    from testkit.harness import source_command
 
     with Sandbox(*PORTAL, "--latency-ms", "120") as sandbox:
         work = Path(tempfile.mkdtemp())

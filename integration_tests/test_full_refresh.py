@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from integration_tests.harness import (
+from testkit.harness import (
     CRM_STREAMS,
     Sandbox,
     configured_catalog,

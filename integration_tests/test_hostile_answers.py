@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from integration_tests.harness import CRM_STREAMS, Run, Sandbox, configured_catalog, run_connector
+from testkit.harness import CRM_STREAMS, Run, Sandbox, configured_catalog, run_connector
 
 STREAMS = ["contacts", "companies", "deals"]
 

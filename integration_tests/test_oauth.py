@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integration_tests.harness import Sandbox, configured_catalog, run_connector
+from testkit.harness import Sandbox, configured_catalog, run_connector
 
 
 def test_given_short_lived_rotating_tokens_when_read_then_complete_and_new_refresh_token_persisted():

@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from integration_tests.harness import REPO, Sandbox, configured_catalog, source_command
+from testkit.harness import REPO, Sandbox, configured_catalog, source_command
 
 
 def test_given_stdout_on_a_full_device_when_read_then_stderr_says_the_output_is_incomplete_and_the_exit_code_is_1():

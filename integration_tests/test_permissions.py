@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from integration_tests.harness import (
+from testkit.harness import (
     ALL_STREAMS,
     ANALYST_STREAMS,
     STREAM_OBJECTS,

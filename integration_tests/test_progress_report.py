@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-from integration_tests.harness import REPO, Sandbox, configured_catalog, run_connector, source_command
+from testkit.harness import REPO, Sandbox, configured_catalog, run_connector, source_command
 
 INTERVAL = 1.0
 PROGRESS = re.compile(

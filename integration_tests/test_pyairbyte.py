@@ -21,7 +21,7 @@ from typing import Dict
 
 import pytest
 
-from integration_tests.harness import ALL_STREAMS, REPO, STREAM_OBJECTS, Sandbox, run_connector, source_command
+from testkit.harness import ALL_STREAMS, REPO, STREAM_OBJECTS, Sandbox, run_connector, source_command
 
 PYAIRBYTE_VENV = REPO / ".venv-pyairbyte"
 PYAIRBYTE_PYTHON = PYAIRBYTE_VENV / "bin" / "python"

@@ -3,7 +3,7 @@ a full sync of every stream gets (almost) no 429."""
 
 from __future__ import annotations
 
-from integration_tests.harness import ALL_STREAMS, STREAM_OBJECTS, Sandbox, configured_catalog, run_connector
+from testkit.harness import ALL_STREAMS, STREAM_OBJECTS, Sandbox, configured_catalog, run_connector
 
 
 def test_given_plan_limit_in_config_when_full_sync_then_no_rate_limit_storm():

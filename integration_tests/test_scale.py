@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from integration_tests.harness import (
+from testkit.harness import (
     CRM_STREAMS,
     Sandbox,
     configured_catalog,

@@ -7,8 +7,8 @@ directory when the class starts, and the `$HUBSPOT_SANDBOX_CONFIGS/` paths of th
 there while the scenarios are collected.
 
 The suite runs the connector in-process (SourceHubspot behind the CDK's AirbyteEntrypoint), as Airbyte's own
-standard tests do; the process-wide memos of the components are cleared before each test, since each test stands
-for a separate connector process.
+standard tests do; the connector's process-wide state (testkit.reset_run_state) is forgotten before and after each
+test, since each test stands for a separate connector process.
 """
 
 from __future__ import annotations
@@ -35,11 +35,9 @@ with warnings.catch_warnings():
 # registered as a plugin, so it applies to this module only.
 from airbyte_cdk.test.standard_tests.pytest_hooks import pytest_generate_tests  # noqa: E402, F401
 
-from integration_tests.harness import REPO, Sandbox
-from source_hubspot.budget import forget_budgets
-from source_hubspot.components import DailyLimit, DeniedAssociations, HubspotOAuthAuthenticator, ProcessMemo
-from source_hubspot.progress import ApiCalls, SkippedStreams
 from source_hubspot.source import SourceHubspot
+from testkit import reset_run_state
+from testkit.harness import REPO, Sandbox
 
 START_DATE = "2021-06-01T00:00:00Z"  # the sandbox's data starts then
 # One search window from START_DATE to now: the connector paces search to HubSpot's 5 requests per second, and a
@@ -82,22 +80,6 @@ def _sandbox_config_name(scenario: ConnectorTestScenario) -> Optional[str]:
     path = str(scenario.config_path or "")
     prefix = CONFIG_DIR_PLACEHOLDER + "/"
     return path[len(prefix):] if path.startswith(prefix) else None
-
-
-def _forget_process_state() -> None:
-    """What the connector keeps for the life of its process: every ProcessMemo (property definitions, archived
-    records, ...), the OAuth access token, the rate budgets, and what the run has refused or skipped so far."""
-    pending = list(ProcessMemo.__subclasses__())
-    while pending:
-        memo = pending.pop()
-        memo.clear()
-        pending.extend(memo.__subclasses__())
-    HubspotOAuthAuthenticator.forget_tokens()
-    forget_budgets()
-    DailyLimit.reset()
-    DeniedAssociations.clear()
-    SkippedStreams.clear()
-    ApiCalls.clear()
 
 
 class TestHubspotStandardSuite(SourceTestSuiteBase):
@@ -152,9 +134,9 @@ class TestHubspotStandardSuite(SourceTestSuiteBase):
         """Each test is one connector process: nothing read or refreshed by an earlier test (or by another test file
         in this pytest worker) may carry over; an OAuth token cached by the valid OAuth scenario would otherwise let
         the bad refresh token pass."""
-        _forget_process_state()
+        reset_run_state()
         yield
-        _forget_process_state()
+        reset_run_state()
 
     # The Docker image tests of the base class are left out. They build the image with Docker (which pulls its base
     # image from Docker Hub), and the spec backward-compatibility test fetches the published spec from Airbyte's

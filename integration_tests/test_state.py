@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from integration_tests.harness import (
+from testkit.harness import (
     ENGAGEMENT_TYPES,
     Sandbox,
     configured_catalog,

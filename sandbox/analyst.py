@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from sandbox import data as D
+from sandbox.association_types import BIT_DEFAULT, BIT_LABEL0, BIT_PRIMARY
+from sandbox.data import Store
+from sandbox.properties import K_POOL, OWNER_IDS, PropSpec
+from sandbox.records import Rec, prop_value
+from sandbox.values import END_UPDATED_MS, M64, START_MS, iso_ms, mix64, now_ms
 
 CRM_TYPES = ["contacts", "companies", "deals", "tickets"]
 MERGED_IDS = "hs_merged_object_ids"
@@ -53,39 +57,39 @@ SOURCES = [  # sourceType, sourceId pattern, sourceLabel, by a user
 ]
 
 
-def _h(*parts) -> int:
+def _h(*parts: Any) -> int:
     value = 0
     for part in parts:
-        value = D.mix64(value ^ (part if isinstance(part, int) else D.mix64(hash_text(str(part)))))
+        value = mix64(value ^ (part if isinstance(part, int) else mix64(hash_text(str(part)))))
     return value
 
 
 def hash_text(text: str) -> int:
     value = 1469598103934665603
     for byte in text.encode():
-        value = ((value ^ byte) * 1099511628211) & D.M64
+        value = ((value ^ byte) * 1099511628211) & M64
     return value
 
 
-def analyst_specs(otype):
+def analyst_specs(otype: str) -> List[PropSpec]:
     """Properties the analyst tables read that the CRM generator does not have: read-only, null unless merged."""
     if otype not in CRM_TYPES:
         return []
-    specs = [D.PropSpec(MERGED_IDS, "enumeration", label="Merged record IDs", field_type="checkbox", multi=True,
+    specs = [PropSpec(MERGED_IDS, "enumeration", label="Merged record IDs", field_type="checkbox", multi=True,
                         kind=-1, read_only=True)]
     if otype == "contacts":
-        specs.append(D.PropSpec(MERGED_VIDS, "enumeration", label="Merged contact IDs with timestamps",
+        specs.append(PropSpec(MERGED_VIDS, "enumeration", label="Merged contact IDs with timestamps",
                                 field_type="checkbox", multi=True, kind=-1, read_only=True))
     return specs
 
 
 class AnalystData:
-    def __init__(self, store: D.Store, owners: int = 10, archived_owners: int = 3, merged_share: float = 0.03):
+    def __init__(self, store: Store, owners: int = 10, archived_owners: int = 3, merged_share: float = 0.03) -> None:
         self.store = store
         self.lock = threading.RLock()
         rng = random.Random(f"{store.seed}:analyst")
         self.owners: Dict[str, dict] = {}
-        self._generate_owners(rng, max(owners, len(D.OWNER_IDS)), archived_owners)
+        self._generate_owners(rng, max(owners, len(OWNER_IDS)), archived_owners)
         self.pipelines = {"deals": self._pipelines(DEAL_PIPELINES, "probability"),
                           "tickets": self._pipelines(TICKET_PIPELINES, "ticketState")}
         # (object type, record id, property) -> versions written through the control plane, newest first
@@ -94,16 +98,16 @@ class AnalystData:
         self._generate_merges(rng)
 
     # ------------------------------------------------------------ owners
-    def _generate_owners(self, rng, active, archived):
-        ids = list(D.OWNER_IDS)
+    def _generate_owners(self, rng: random.Random, active: int, archived: int) -> None:
+        ids = list(OWNER_IDS)
         next_id = 60000000
         while len(ids) < active + archived:
             next_id += rng.randint(1, 999)
             ids.append(str(next_id))
         for i, oid in enumerate(ids):
             first, last = rng.choice(OWNER_FIRST), rng.choice(OWNER_LAST)
-            created = rng.randint(D.START_MS - 86400000 * 400, D.START_MS)
-            updated = rng.randint(created, D.END_UPDATED_MS)
+            created = rng.randint(START_MS - 86400000 * 400, START_MS)
+            updated = rng.randint(created, END_UPDATED_MS)
             user = 9000000 + i * 7
             is_archived = i >= active
             teams = []
@@ -113,7 +117,7 @@ class AnalystData:
                 "id": oid, "email": f"{first.lower()}.{last.lower().replace(' ', '')}{i}@sandbox.example.com",
                 "type": "PERSON", "firstName": first, "lastName": last,
                 "userId": None if is_archived else user, "userIdIncludingInactive": user,
-                "createdAt": D.iso_ms(created), "updatedAt": D.iso_ms(updated), "archived": is_archived,
+                "createdAt": iso_ms(created), "updatedAt": iso_ms(updated), "archived": is_archived,
                 "teams": teams,
             }
 
@@ -134,7 +138,7 @@ class AnalystData:
                 self.owners[oid] = {"id": oid, "email": f"new.owner{oid}@sandbox.example.com", "type": "PERSON",
                                     "firstName": "New", "lastName": "Owner", "userId": int(oid) % 10000000,
                                     "userIdIncludingInactive": int(oid) % 10000000,
-                                    "createdAt": D.iso_ms(D.now_ms()), "updatedAt": None, "archived": False,
+                                    "createdAt": iso_ms(now_ms()), "updatedAt": None, "archived": False,
                                     "teams": []}
             owner = self.owners[oid]
             for key in ("email", "firstName", "lastName", "teams"):
@@ -143,12 +147,12 @@ class AnalystData:
             if "archived" in change:
                 owner["archived"] = bool(change["archived"])
                 owner["userId"] = None if owner["archived"] else owner["userIdIncludingInactive"]
-            owner["updatedAt"] = D.iso_ms(D.now_ms())
+            owner["updatedAt"] = iso_ms(now_ms())
             return dict(owner)
 
     # ------------------------------------------------------------ pipelines
     @staticmethod
-    def _pipelines(spec, metadata_key):
+    def _pipelines(spec: List[Tuple[str, str, int, List[Tuple[str, str, str]]]], metadata_key: str) -> List[dict]:
         out = []
         for pid, label, order, stages in spec:
             stage_rows = []
@@ -166,15 +170,14 @@ class AnalystData:
         return out
 
     # ------------------------------------------------------------ association labels
-    @staticmethod
-    def association_labels(from_type, to_type) -> List[dict]:
-        direction = D.ASSOC_DIRS.get((from_type, to_type))
+    def association_labels(self, from_type: str, to_type: str) -> List[dict]:
+        direction = self.store.directions.get((from_type, to_type))
         return [dict(t) for _, t in direction.v4_types] if direction else []
 
-    def links(self, from_type, to_type) -> List[dict]:
+    def links(self, from_type: str, to_type: str) -> List[dict]:
         """Every link the v4 batch read returns for active from-records (the control plane's truth)."""
         store = self.store
-        direction = D.ASSOC_DIRS[(from_type, to_type)]
+        direction = store.directions[(from_type, to_type)]
         out = []
         with store.lock:
             ostore = store.objects[from_type]
@@ -189,10 +192,11 @@ class AnalystData:
                                         "associationCategory": t["category"], "associationLabel": t["label"]})
         return out
 
-    def add_link(self, from_type, from_id, to_type, to_id, label=None, primary=False) -> dict:
+    def add_link(self, from_type: str, from_id: Any, to_type: str, to_id: Any, label: Optional[str] = None,
+                 primary: bool = False) -> dict:
         """Links two records (with a label) and bumps the from-record's modification date."""
         store = self.store
-        direction = D.ASSOC_DIRS.get((from_type, to_type))
+        direction = store.directions.get((from_type, to_type))
         if direction is None:
             raise ValueError(f"cannot link {from_type} to {to_type}")
         with store.lock:
@@ -200,20 +204,21 @@ class AnalystData:
             target = store.objects[to_type].active(int(to_id))
             if rec is None or target is None:
                 raise ValueError("both records must exist and be active")
-            bits = D.BIT_DEFAULT
+            bits = BIT_DEFAULT
             if label:
                 names = [name for name, _ in direction.labels]
                 if label not in names:
                     raise ValueError(f"unknown label {label!r}; known: {names}")
-                bits |= D.BIT_LABEL0 << names.index(label)
+                bits |= BIT_LABEL0 << names.index(label)
             if primary and direction.primary_id is not None:
-                bits |= D.BIT_PRIMARY
+                bits |= BIT_PRIMARY
             store.add_assoc(from_type, rec.id, to_type, target.id, bits)
             self._touch(rec)
             return {"from": rec.sid, "to": target.sid, "updatedAt": rec.updated_iso}
 
     # ------------------------------------------------------------ property history
-    def write_property(self, otype, rid, name, value, source_type="API", source_id="2874601") -> dict:
+    def write_property(self, otype: str, rid: Any, name: str, value: Any, source_type: str = "API",
+                       source_id: str = "2874601") -> dict:
         store = self.store
         spec = store.schemas[otype].by_name.get(name)
         if spec is None:
@@ -226,35 +231,35 @@ class AnalystData:
             if rec.ov is None:
                 rec.ov = {}
             rec.ov[name] = value
-            version = {"value": value, "timestamp": D.iso_ms(now), "sourceType": source_type, "sourceId": source_id,
+            version = {"value": value, "timestamp": iso_ms(now), "sourceType": source_type, "sourceId": source_id,
                        "sourceLabel": None, "updatedByUserId": None}
             self.written.setdefault((otype, rec.id, name), []).insert(0, version)
             return {"id": rec.sid, "property": name, "version": version, "updatedAt": rec.updated_iso}
 
-    def history(self, otype, rec, name) -> List[dict]:
+    def history(self, otype: str, rec: Rec, name: str) -> List[dict]:
         """The versions of one property of one record, newest first; the newest always holds the current value."""
         spec = self.store.schemas[otype].by_name.get(name)
         if spec is None:
             return []
         versions = [dict(v) for v in self.written.get((otype, rec.id, name), [])]
         versions += self._generated_history(otype, rec, spec)
-        current = D.prop_value(rec, spec)
+        current = prop_value(rec, spec)
         if current is not None and (not versions or versions[0]["value"] != current):
             # changed through /_sandbox/mutate, which keeps no history: HubSpot would show the change
             versions.insert(0, {"value": current, "timestamp": rec.updated_iso, "sourceType": "CRM_UI",
                                 "sourceId": "userId:9000000", "sourceLabel": None, "updatedByUserId": 9000000})
         return versions
 
-    def _generated_history(self, otype, rec, spec) -> List[dict]:
+    def _generated_history(self, otype: str, rec: Rec, spec: PropSpec) -> List[dict]:
         """Up to three versions in the record's first days, ending with the value the generator gave it.
 
         Derived from (seed, record, property) alone, so they stay the same whatever the control plane changes.
         """
-        value = D.prop_value(_Unchanged(rec), spec)
+        value = prop_value(_Unchanged(rec), spec)
         if value is None:
             return []
         h = _h(self.store.seed, otype, rec.id, spec.name)
-        count = 1 + h % 3 if spec.kind == D.K_POOL else 1
+        count = 1 + h % 3 if spec.kind == K_POOL else 1
         values = [value]
         for i in range(1, count):
             pick = spec.pool[(h >> (6 * i)) % spec.npool]
@@ -265,7 +270,7 @@ class AnalystData:
             source_type, source_id, label, by_user = SOURCES[(h >> (20 + 3 * i)) % len(SOURCES)]
             user = 9000000 + 7 * ((h >> (30 + 2 * i)) % 5)
             versions.append({
-                "value": old_value, "timestamp": D.iso_ms(stamp), "sourceType": source_type,
+                "value": old_value, "timestamp": iso_ms(stamp), "sourceType": source_type,
                 "sourceId": source_id.format(user=user, n=(h >> 40) % 900 + 100), "sourceLabel": label,
                 "updatedByUserId": user if by_user else None,
             })
@@ -274,7 +279,7 @@ class AnalystData:
         return versions
 
     # ------------------------------------------------------------ merges
-    def _generate_merges(self, rng):
+    def _generate_merges(self, rng: random.Random) -> None:
         store = self.store
         for otype in CRM_TYPES:
             ostore = store.objects[otype]
@@ -282,7 +287,7 @@ class AnalystData:
             if not active:
                 continue
             survivors = sorted(rng.sample(active, max(1, int(len(active) * self.merged_share))))
-            next_id = D.ID_BASE[otype] + 700000000
+            next_id = store.catalog.id_base(otype) + 700000000
             for rid in survivors:
                 rec = ostore.recs[rid]
                 merged = []
@@ -291,7 +296,7 @@ class AnalystData:
                     merged.append((next_id, rng.randint(rec.created, rec.updated)))
                 self._record_merge(otype, rec, merged)
 
-    def _record_merge(self, otype, rec, merged: List[Tuple[int, int]]):
+    def _record_merge(self, otype: str, rec: Rec, merged: List[Tuple[int, int]]) -> None:
         if rec.ov is None:
             rec.ov = {}
         ids = [x for x in (rec.ov.get(MERGED_IDS) or "").split(";") if x]
@@ -302,7 +307,7 @@ class AnalystData:
             vids += [f"{mid}:{at}" for mid, at in merged]
             rec.ov[MERGED_VIDS] = ";".join(vids)
 
-    def merge(self, otype, into_id, from_id) -> dict:
+    def merge(self, otype: str, into_id: Any, from_id: Any) -> dict:
         """Merges record `from_id` into `into_id`: the loser is archived, the survivor lists it and is modified."""
         store = self.store
         if otype not in CRM_TYPES:
@@ -330,13 +335,13 @@ class AnalystData:
                     at = dict(x.split(":") for x in (rec.ov.get(MERGED_VIDS) or "").split(";") if ":" in x)
                     for mid in rec.ov[MERGED_IDS].split(";"):
                         out.append({"objectType": otype, "mergedId": mid, "survivingId": rec.sid,
-                                    "mergedAt": D.iso_ms(int(at[mid])) if mid in at else None})
+                                    "mergedAt": iso_ms(int(at[mid])) if mid in at else None})
         return out
 
     # ------------------------------------------------------------ helpers
     @staticmethod
-    def _touch(rec) -> int:
-        now = max(D.now_ms(), rec.updated + 1)
+    def _touch(rec: Rec) -> int:
+        now = max(now_ms(), rec.updated + 1)
         rec.set_updated(now)
         rec.vis = now
         return now
@@ -348,7 +353,7 @@ class _Unchanged:
     __slots__ = ("id", "sid", "base", "created", "updated", "created_iso", "updated_iso", "archived", "archived_iso",
                  "ov", "vis")
 
-    def __init__(self, rec):
+    def __init__(self, rec: Rec) -> None:
         for name in self.__slots__:
             setattr(self, name, getattr(rec, name))
         self.ov = None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 import threading
+from typing import Any, Optional, Tuple
 
 
 class Faults:
@@ -13,7 +14,7 @@ class Faults:
     fault sequence.
     """
 
-    def __init__(self, spec=None):
+    def __init__(self, spec: Optional[dict] = None) -> None:
         spec = dict(spec or {})
         self.spec = spec
         self.error_rate = float(spec.get("error_rate", 0) or 0)
@@ -30,11 +31,11 @@ class Faults:
         self.lock = threading.Lock()
 
     @property
-    def active(self):
+    def active(self) -> bool:
         return bool(self.error_rate or self.reset_rate or self.timeout_rate or
                     (self.burst_every and self.burst_length))
 
-    def draw(self):
+    def draw(self) -> Optional[Tuple[Any, ...]]:
         """-> None or one of ("burst", headers_bool), ("error", status), ("reset",), ("timeout", seconds)."""
         if not self.active:
             return None

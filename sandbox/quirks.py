@@ -54,12 +54,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from typing import Any, Callable, Dict, Hashable, List, Optional, Set, Tuple
 
 SEARCH_PHANTOM_SIZE = 200
 HISTORY_CAP = 1000
 
 
-def _options(value, main):
+def _options(value: Any, main: str) -> Optional[Dict[str, Any]]:
     """None when switched off, else a dict of settings (a number is the main setting, true the defaults)."""
     if value is None or value is False or value == 0:
         return None
@@ -75,7 +76,7 @@ def _options(value, main):
 class Quirks:
     """See the module docstring for the options."""
 
-    def __init__(self, spec=None):
+    def __init__(self, spec: Optional[dict] = None) -> None:
         spec = dict(spec or {})
         self.spec = spec
         self.seed = spec.get("seed", 1)
@@ -97,22 +98,22 @@ class Quirks:
         block = _options(spec.get("list_disorder_block"), "share")
         self.block_share = float(block.get("share", 0.03)) if block is not None else 0.0
         self.lock = threading.Lock()
-        self.failed = {}  # (kind, ..., id) -> failures given
-        self.pages = {}  # repeat_cursor: listing -> pages served with a cursor
-        self.given = {}  # repeat_cursor: listing (v4: pair and id) -> cursors given, oldest first
-        self.fired = set()  # repeat_cursor: listings whose loop was given
-        self.blocks = {}  # list_disorder_block: (type, archived) -> (first id, last id)
+        self.failed: Dict[Tuple[Any, ...], int] = {}  # (kind, ..., id) -> failures given
+        self.pages: Dict[Hashable, int] = {}  # repeat_cursor: listing -> pages served with a cursor
+        self.given: Dict[Hashable, List[str]] = {}  # repeat_cursor: listing (v4: pair and id) -> cursors given
+        self.fired: Set[Hashable] = set()  # repeat_cursor: listings whose loop was given
+        self.blocks: Dict[Tuple[str, bool], Tuple[int, int]] = {}  # list_disorder_block: (type, archived) -> ids
 
     # ------------------------------------------------------------ seeded draws
-    def unit(self, *parts) -> float:
+    def unit(self, *parts: Any) -> float:
         """A number in [0, 1) that only depends on the seed and `parts`."""
         h = hashlib.blake2b(repr((self.seed,) + parts).encode(), digest_size=8).digest()
         return int.from_bytes(h, "big") / 2.0 ** 64
 
-    def pick(self, n, *parts) -> int:
+    def pick(self, n: int, *parts: Any) -> int:
         return min(n - 1, int(self.unit("pick", *parts) * n))
 
-    def on(self, quirk, where) -> bool:
+    def on(self, quirk: str, where: str) -> bool:
         if quirk == "empty_pages":
             return bool(self.empty_rate) and where in self.empty_on
         if quirk == "short_pages":
@@ -135,21 +136,22 @@ class Quirks:
         return self.on("empty_pages", "search") or self.on("short_pages", "search")
 
     # ------------------------------------------------------------ search: offsets with phantom slots
-    def search_window(self, qkey, after, limit, n):
+    def search_window(self, qkey: str, after: int, limit: int,
+                      n: int) -> Tuple[int, int, Optional[int], List[str]]:
         """(lo, hi, next offset or None, events) for a search page at `after` of a query with `n` results: the
         page holds results[lo:hi]."""
-        events = []
+        events: List[str] = []
         size = self.empty_size
-        starts = []  # offsets at which phantom blocks start, ascending
+        starts: List[int] = []  # offsets at which phantom blocks start, ascending
         if self.on("empty_pages", "search"):
             for g, r in enumerate(r for r in range(0, n, size) if self.unit("empty", qkey, r) < self.empty_rate):
                 starts.append(r + g * size)
 
-        def real_before(offset):
+        def real_before(offset: int) -> int:
             phantoms = sum(min(size, max(0, offset - s)) for s in starts)
             return max(0, min(n, offset - phantoms))
 
-        def offset_of(i):
+        def offset_of(i: int) -> int:
             return i + size * sum(1 for g, s in enumerate(starts) if s - g * size <= i)
 
         lo, hi = real_before(after), real_before(after + limit)
@@ -164,10 +166,10 @@ class Quirks:
         return lo, hi, nxt, events
 
     # ------------------------------------------------------------ list pages
-    def list_empty(self, otype, archived, position, tags) -> bool:
+    def list_empty(self, otype: str, archived: bool, position: int, tags: str) -> bool:
         return self.on("empty_pages", "list") and self.unit("empty", otype, archived, position, tags) < self.empty_rate
 
-    def list_short(self, otype, archived, position, tags, count):
+    def list_short(self, otype: str, archived: bool, position: int, tags: str, count: int) -> Optional[int]:
         """How many of `count` records a short list page keeps, or None."""
         if count < 2 or not self.on("short_pages", "list"):
             return None
@@ -175,7 +177,8 @@ class Quirks:
             return None
         return 1 + self.pick(count - 1, "short", otype, archived, position, tags)
 
-    def disorder_block(self, otype, archived, listing_ids):
+    def disorder_block(self, otype: str, archived: bool,
+                       listing_ids: Callable[[], List[int]]) -> Optional[Tuple[int, int]]:
         """(first id, last id) of the run served last, chosen at first use from the listing's ids (a callable
         giving them, ascending)."""
         if not self.block_share:
@@ -194,7 +197,8 @@ class Quirks:
             return self.blocks[key]
 
     # ------------------------------------------------------------ repeat_cursor
-    def next_cursor(self, listing, history_key, has_cursor, true_next):
+    def next_cursor(self, listing: Hashable, history_key: Hashable, has_cursor: bool,
+                    true_next: Optional[str]) -> Tuple[Optional[str], bool]:
         """The cursor to give for a page whose right next cursor is `true_next`; (cursor, looped)."""
         with self.lock:
             given = self.given.setdefault(history_key, [])
@@ -210,7 +214,7 @@ class Quirks:
             return true_next, False
 
     # ------------------------------------------------------------ partial_batch_errors
-    def batch_fails(self, where, key, sid) -> bool:
+    def batch_fails(self, where: str, key: Any, sid: str) -> bool:
         """Whether this read of input `sid` fails (counts the failure)."""
         if not self.on("partial_batch_errors", where):
             return False

@@ -8,8 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from integration_tests import analyst_truth  # noqa: E402
-from integration_tests.harness import (  # noqa: E402
+from testkit import analyst_truth  # noqa: E402
+from testkit.harness import (  # noqa: E402
     ALL_STREAMS,
     ANALYST_STREAMS,
     STREAM_OBJECTS,

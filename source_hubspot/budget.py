@@ -1,7 +1,7 @@
 """HubSpot's two request budgets, kept on our side so that 429s stay rare.
 
-HubSpot limits an app to N calls per rolling 10 s (N by plan: 100, 190, 250...) and, separately, every search call
-to 5 per second. The general bucket starts from `calls_per_10_seconds` and is corrected by the
+HubSpot limits an app to N calls per rolling 10 s (N by plan) and, separately, search calls to a few per second
+(the numbers below, each with its source). The general bucket starts from `calls_per_10_seconds` and is corrected by the
 `X-HubSpot-RateLimit-Max` / `-Remaining` headers of each answer: a lower Max than configured is adopted, and calls
 that HubSpot counted but we did not send (another sync with the same app) are booked here too. Search answers
 carry no such headers, so its bucket keeps a small safety margin that grows after each search 429.
@@ -21,10 +21,19 @@ from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 import requests
 from airbyte_cdk.sources.streams.call_rate import APIBudget
 
+from source_hubspot.api import as_number
+
 logger = logging.getLogger("airbyte")
 
+# HubSpot's usage guidelines: an app gets 100 calls per rolling 10 s on Free and Starter (110 for public OAuth apps,
+# 190 on Professional and Enterprise, 250 with the API limit increase). The budget starts at 100 unless the config
+# sets calls_per_10_seconds, and follows X-HubSpot-RateLimit-Max. (This is these numbers' one home: the manifest
+# does not use them.)
 DEFAULT_CALLS_PER_10_SECONDS = 100
+GENERAL_INTERVAL_SECONDS = 10.0
+# HubSpot's search guide: 5 search requests per second per account, answered without rate-limit headers.
 SEARCH_CALLS_PER_SECOND = 5
+SEARCH_INTERVAL_SECONDS = 1.0
 # How much later than its interval a slot is given back: the time a call spends between leaving our budget and
 # reaching HubSpot varies (thread scheduling, connection set-up), and HubSpot counts arrivals.
 GENERAL_MARGIN_SECONDS = 0.3
@@ -132,9 +141,9 @@ class HubspotRateBudget(APIBudget):
     def __init__(self, calls_per_10_seconds: Optional[int] = None) -> None:
         super().__init__(policies=[])
         self.configured = calls_per_10_seconds
-        self.general = RollingWindow("general", calls_per_10_seconds or DEFAULT_CALLS_PER_10_SECONDS, 10.0,
-                                     GENERAL_MARGIN_SECONDS)
-        self.search = RollingWindow("search", SEARCH_CALLS_PER_SECOND, 1.0, SEARCH_MARGIN_SECONDS)
+        self.general = RollingWindow("general", calls_per_10_seconds or DEFAULT_CALLS_PER_10_SECONDS,
+                                     GENERAL_INTERVAL_SECONDS, GENERAL_MARGIN_SECONDS)
+        self.search = RollingWindow("search", SEARCH_CALLS_PER_SECOND, SEARCH_INTERVAL_SECONDS, SEARCH_MARGIN_SECONDS)
         self._told_limit: Optional[int] = None
 
     # The CDK's interface ------------------------------------------------------------------------------------
@@ -201,7 +210,7 @@ class HubspotRateBudget(APIBudget):
             bucket.book(unseen)
 
     def _after_rate_limit(self, bucket: RollingWindow, response: requests.Response) -> None:
-        retry_after = _float(response.headers.get("Retry-After"))
+        retry_after = as_number(response.headers.get("Retry-After"))
         if bucket is self.search:
             with bucket.lock:
                 bucket.margin = min(SEARCH_MARGIN_MAX, bucket.margin + SEARCH_MARGIN_STEP)
@@ -219,13 +228,6 @@ class HubspotRateBudget(APIBudget):
 def _int(value: Any) -> Optional[int]:
     try:
         return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _float(value: Any) -> Optional[float]:
-    try:
-        return float(value)
     except (TypeError, ValueError):
         return None
 

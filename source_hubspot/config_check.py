@@ -2,24 +2,122 @@
 
 The CDK's own validation reports a bare jsonschema sentence ("'ten' is not of type 'integer'", or a regex) that
 names neither the field nor the fix; it still runs afterwards for anything not covered here.
+
+The limits checked (types, minimum and maximum, patterns, enums, required fields, the credential types) are read from
+the spec in the manifest, so a limit changed there changes the check and its message; only the words of the fixes
+live here.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any, List, Mapping
+from functools import lru_cache
+from typing import Any, List, Mapping, Optional, Tuple
 
-from source_hubspot.constants import OAUTH_CREDENTIALS, PRIVATE_APP_CREDENTIALS
+from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
 
-_START_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-_URL = re.compile(r"^(https://\S+|http://(localhost|127\.0\.0\.1)(:\d+)?(/\S*)?)$")
-_INTEGERS = {"lookback_minutes": (0, 1440), "window_days": (1, 3650), "num_workers": (1, 20), "calls_per_10_seconds": (1, 1000)}
-_OAUTH_FIELDS = {
-    "client_id": "the Client ID from the Auth tab of your HubSpot app",
-    "client_secret": "the Client secret from the Auth tab of your HubSpot app",
-    "refresh_token": "the refresh token HubSpot issued when the app was installed (re-run the OAuth flow to get one)",
+from source_hubspot.source import load_manifest
+
+# How the spec's date-time pattern reads to a person.
+_DATE_TIME = "YYYY-MM-DDTHH:MM:SSZ"
+# The fix for a required credential that is missing, blank or not text, by field.
+_CREDENTIAL_FIXES = {
+    "access_token": "paste a HubSpot Service Key (Development > Keys) or a private app's access token (Settings > "
+                    "Integrations > Private Apps).",
+    "client_id": "set it to the Client ID from the Auth tab of your HubSpot app.",
+    "client_secret": "set it to the Client secret from the Auth tab of your HubSpot app.",
+    "refresh_token": "set it to the refresh token HubSpot issued when the app was installed (re-run the OAuth flow "
+                     "to get one).",
 }
+# The fix for an optional credential that is not text: some tools write unset fields as null, which the JSON-schema
+# check would reject as the whole credentials object, without naming the field.
+_OPTIONAL_CREDENTIAL_FIXES = {
+    "access_token": "remove it from the config (OAuth gets access tokens from the refresh token) or set it to a "
+                    "current access token.",
+}
+_URL_MISMATCH = (
+    "is not allowed",
+    "use an https:// URL (HubSpot's is https://api.hubapi.com); plain http:// is accepted only for localhost or "
+    "127.0.0.1 (the local sandbox)",
+)
+# A text that does not match its field's pattern: what is wrong, and the fix ({example}: the spec's first example).
+_PATTERN_MISMATCH = {
+    "start_date": ("is not a UTC date-time", f"write it as {_DATE_TIME}, e.g. {{example}}"),
+    "api_base_url": _URL_MISMATCH,
+    "oauth_token_url": _URL_MISMATCH,
+}
+
+
+@lru_cache(maxsize=1)
+def specification() -> Mapping[str, Any]:
+    """The manifest's spec.connection_specification with its references resolved, as the CDK shows it (read once per
+    process)."""
+    manifest = ManifestReferenceResolver().preprocess_manifest(load_manifest())
+    return manifest["spec"]["connection_specification"]
+
+
+def config_problems(
+    config: Mapping[str, Any], now: datetime | None = None, spec: Optional[Mapping[str, Any]] = None
+) -> List[str]:
+    """Every problem found, each naming the field and the fix, in the order the spec shows the fields; never quoting
+    a secret. `spec`: the connection specification the CDK validates against (the manifest's when not given)."""
+    spec = spec if spec is not None else specification()
+    properties = spec.get("properties") or {}
+    required = spec.get("required") or []
+    problems: List[str] = []
+    for name, field in sorted(properties.items(), key=lambda item: item[1].get("order", len(properties))):
+        if name == "credentials":
+            problems.extend(_credential_problems(config.get(name), field))
+            continue
+        if name not in config:
+            if name in required:
+                problems.append(f"{name} is missing: set it ({field.get('title') or name}).")
+            continue
+        value = config[name]
+        # Left unset: null, or empty text; a boolean written as null is a mistake.
+        if (value is None and field.get("type") != "boolean") or (value == "" and field.get("type") == "string"):
+            continue
+        problem = _field_problem(name, value, field)
+        if problem is None and name == "start_date":
+            problem = _future_problem(name, value, now or datetime.now(timezone.utc))
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def _credential_problems(credentials: Any, field: Mapping[str, Any]) -> List[str]:
+    """Problems of the credentials object: its type (the option named by its `const` field) and that type's fields."""
+    options: List[Tuple[str, Any, Mapping[str, Any]]] = []
+    for option in field.get("oneOf") or []:
+        for key, prop in (option.get("properties") or {}).items():
+            if "const" in prop:
+                options.append((key, prop["const"], option))
+                break
+    key = options[0][0] if options else "credentials_title"
+    titles = " or ".join(
+        f"'{value}' (with {', '.join(name for name in option.get('required', []) if name != key)})"
+        for _, value, option in options
+    )
+    if not isinstance(credentials, Mapping):
+        return [f"credentials is missing or not an object: set credentials.{key} to {titles}."]
+    chosen = next((option for name, value, option in options if credentials.get(name) == value), None)
+    if chosen is None:
+        title = credentials.get(key)
+        shown = f"'{title}'" if isinstance(title, str) else "missing"
+        return [f"credentials.{key} is {shown}: it must be {titles}."]
+    problems = []
+    needed = chosen.get("required") or []
+    for name, prop in (chosen.get("properties") or {}).items():
+        if "const" in prop or prop.get("type") != "string":
+            continue
+        if name in needed and _blank(credentials.get(name)):
+            fix = _CREDENTIAL_FIXES.get(name, f"set it to the {prop.get('title') or name}.")
+            problems.append(f"credentials.{name} is {_what_is_wrong(credentials, name)}: {fix}")
+        elif name not in needed and name in credentials and not isinstance(credentials[name], str):
+            fix = _OPTIONAL_CREDENTIAL_FIXES.get(name, "remove it from the config or set it to text.")
+            problems.append(f"credentials.{name} is {_what_is_wrong(credentials, name)}: {fix}")
+    return problems
 
 
 def _blank(value: Any) -> bool:
@@ -42,72 +140,67 @@ def _what_is_wrong(credentials: Mapping[str, Any], name: str) -> str:
     return "empty"
 
 
-def config_problems(config: Mapping[str, Any], now: datetime | None = None) -> List[str]:
-    """Every problem found, each naming the field and the fix; never quoting a secret."""
-    problems: List[str] = []
-    credentials = config.get("credentials")
-    titles = f"'{PRIVATE_APP_CREDENTIALS}' (with access_token) or '{OAUTH_CREDENTIALS}' (with client_id, client_secret, refresh_token)"
-    if not isinstance(credentials, Mapping):
-        problems.append(f"credentials is missing or not an object: set credentials.credentials_title to {titles}.")
-    else:
-        title = credentials.get("credentials_title")
-        if title == PRIVATE_APP_CREDENTIALS:
-            if _blank(credentials.get("access_token")):
-                problems.append(
-                    f"credentials.access_token is {_what_is_wrong(credentials, 'access_token')}: paste a HubSpot "
-                    "Service Key (Development > Keys) or a private app's access token (Settings > Integrations > "
-                    "Private Apps)."
-                )
-        elif title == OAUTH_CREDENTIALS:
-            for name, what in _OAUTH_FIELDS.items():
-                if _blank(credentials.get(name)):
-                    problems.append(f"credentials.{name} is {_what_is_wrong(credentials, name)}: set it to {what}.")
-            # Optional: the connector gets its access tokens from the refresh token. Left null (some tools write
-            # unset fields so), the JSON-schema check would reject the whole credentials object without naming it.
-            if "access_token" in credentials and not isinstance(credentials["access_token"], str):
-                problems.append(
-                    f"credentials.access_token is {_what_is_wrong(credentials, 'access_token')}: remove it from the "
-                    "config (OAuth gets access tokens from the refresh token) or set it to a current access token."
-                )
-        else:
-            shown = f"'{title}'" if isinstance(title, str) else "missing"
-            problems.append(f"credentials.credentials_title is {shown}: it must be {titles}.")
-
-    start = config.get("start_date")
-    if start not in (None, ""):
-        if not isinstance(start, str) or not _START_DATE.match(start):
-            problems.append(f"start_date {start!r} is not a UTC date-time: write it as YYYY-MM-DDTHH:MM:SSZ, e.g. 2024-01-01T00:00:00Z, or leave it empty.")
-        else:
-            try:
-                moment = datetime.strptime(start, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-            except ValueError:
-                problems.append(f"start_date {start!r} is not a real date: write a valid YYYY-MM-DDTHH:MM:SSZ date-time.")
-            else:
-                if moment > (now or datetime.now(timezone.utc)):
-                    problems.append(f"start_date {start} is in the future, so nothing would be read: set a past date or leave it empty.")
-
-    for name, (low, high) in _INTEGERS.items():
-        value = config.get(name)
-        if value is None:
-            continue
+def _field_problem(name: str, value: Any, field: Mapping[str, Any]) -> Optional[str]:
+    """What is wrong with a top-level field's value by the spec (type, bounds, enum, pattern, date), with the fix."""
+    kind = field.get("type")
+    bounds = _bounds(field)
+    if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
-            problems.append(f"{name} is {value!r}: it must be a whole number from {low} to {high}.")
-        elif not low <= value <= high:
-            problems.append(f"{name} is {value}: it must be from {low} to {high}.")
+            return f"{name} is {value!r}: it must be a whole number{' ' + bounds if bounds else ''}."
+        if not _in_bounds(value, field):
+            return f"{name} is {value}: it must be {bounds}."
+    elif kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _in_bounds(value, field):
+            unit = _unit(field)
+            return f"{name} is {value!r}: it must be a number{' of ' + unit if unit else ''}{', ' + bounds if bounds else ''}."
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            return f"{name} is {value!r}: it must be true or false."
+    if "enum" in field and value not in field["enum"]:
+        return f"{name} is {value!r}: it must be one of {', '.join(repr(choice) for choice in field['enum'])}."
+    pattern = field.get("pattern")
+    if kind == "string" and pattern and (not isinstance(value, str) or not re.search(pattern, value)):
+        if name in _PATTERN_MISMATCH:
+            what, fix = _PATTERN_MISMATCH[name]
+            fix = fix.format(example=(field.get("examples") or [""])[0])
+        else:
+            what, fix = "does not have the expected form", f"write it to match {pattern}"
+        return f"{name} {value!r} {what}: {fix}{', or leave it empty' if re.search(pattern, '') else ''}."
+    if kind == "string" and field.get("format") == "date-time" and isinstance(value, str):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            return f"{name} {value!r} is not a real date: write a valid {_DATE_TIME} date-time."
+    return None
 
-    if "include_archived" in config and not isinstance(config["include_archived"], bool):
-        problems.append(f"include_archived is {config['include_archived']!r}: it must be true or false.")
-    factor = config.get("retry_backoff_factor")
-    if factor is not None and (isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 0):
-        problems.append(f"retry_backoff_factor is {factor!r}: it must be a number of seconds, 0 or more.")
 
-    for name in ("api_base_url", "oauth_token_url"):
-        url = config.get(name)
-        if url in (None, ""):
-            continue
-        if not isinstance(url, str) or not _URL.match(url):
-            problems.append(
-                f"{name} {url!r} is not allowed: use an https:// URL (HubSpot's is https://api.hubapi.com); plain "
-                "http:// is accepted only for localhost or 127.0.0.1 (the local sandbox)."
-            )
-    return problems
+def _future_problem(name: str, value: str, now: datetime) -> Optional[str]:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None  # reported by _field_problem when the spec says date-time
+    if moment > now:
+        return f"{name} {value} is in the future, so nothing would be read: set a past date or leave it empty."
+    return None
+
+
+def _bounds(field: Mapping[str, Any]) -> str:
+    low, high = field.get("minimum"), field.get("maximum")
+    if low is not None and high is not None:
+        return f"from {low} to {high}"
+    if low is not None:
+        return f"{low} or more"
+    if high is not None:
+        return f"at most {high}"
+    return ""
+
+
+def _in_bounds(value: float, field: Mapping[str, Any]) -> bool:
+    low, high = field.get("minimum"), field.get("maximum")
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _unit(field: Mapping[str, Any]) -> str:
+    """The unit a field's title names in parentheses: "Retry backoff factor (seconds)" -> "seconds"."""
+    found = re.search(r"\(([a-z ]+)\)\s*$", field.get("title") or "")
+    return found.group(1) if found else ""

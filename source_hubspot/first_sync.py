@@ -37,21 +37,13 @@ from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRe
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_hubspot.api import CursorTrail, Keyset, RepeatedCursorError, next_after, read_batch
+from source_hubspot import objects
+from source_hubspot.api import CursorTrail, Keyset, RepeatedCursorError, next_after, page_results, parse_body, path_of
+from source_hubspot.batch import BodyList, read_batch
 from source_hubspot.budget import set_priority
 from source_hubspot.completeness import WindowTally, checked_top, lookback_ms, modified_millis, verify
-from source_hubspot.components import (
-    CHECKED_ELSEWHERE,
-    DESCENDING_IDS,
-    IDS_ONLY,
-    BodyList,
-    _path_of,
-    epoch_millis,
-    is_last_window_end,
-    modified_property_of,
-    page_results,
-    parse_body,
-)
+from source_hubspot.components.records import CHECKED_ELSEWHERE
+from source_hubspot.search import DESCENDING_IDS, IDS_ONLY, epoch_millis, is_last_window_end
 from source_hubspot.progress import ApiCalls, Completeness
 
 logger = logging.getLogger("airbyte")
@@ -59,7 +51,6 @@ logger = logging.getLogger("airbyte")
 # The list reader carries every property name in its URL. HubSpot answers 414 to long URLs without saying how long
 # is too long; longer lists than this are read by search alone.
 LIST_URL_MAX = 7_000
-LIST_PAGE_SIZE = 100
 _QUEUE_PAGES = 3  # pages parsed ahead of the records built from them, per reader (memory: wide pages are large)
 _POLL_SECONDS = 0.5
 # How a reader ended (FirstSyncRead.list_end).
@@ -147,7 +138,7 @@ def _ids(response: requests.Response, object_type: str) -> List[int]:
     except (TypeError, ValueError):
         raise AirbyteTracedException(
             message=(
-                f"HubSpot returned a {object_type} record whose 'id' is not a number from {_path_of(response)}; the "
+                f"HubSpot returned a {object_type} record whose 'id' is not a number from {path_of(response)}; the "
                 "page cannot be trusted. Retry the sync; if it persists, report it to HubSpot support."
             ),
             failure_type=FailureType.transient_error,
@@ -179,7 +170,7 @@ class FirstSyncRead:
         self.stream_slice = stream_slice
         list_requester = retriever.list_requester
         self.object_type = list_requester.object_type_of(stream_slice)  # type: ignore[union-attr]
-        self.modified_property = getattr(list_requester, "modified_property", None) or modified_property_of(self.object_type)
+        self.modified_property = objects.object_type(self.object_type).modified_property
         self.meeting = IdMeeting()
         self.list_slice = (
             StreamSlice(partition={**stream_slice.partition, IDS_ONLY: True}, cursor_slice=stream_slice.cursor_slice,

@@ -16,7 +16,7 @@ have the legacy `tickets` scope.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 CONTACTS_SCOPE = "crm.objects.contacts.read"
 
@@ -43,7 +43,13 @@ class ObjectType:
 _CORE = ("contacts", "companies", "deals", "tickets")
 
 
+def _crm(name: str, type_id: str, singular: str, scope: str, associations: Tuple[str, ...], **more: Any) -> ObjectType:
+    """A CRM object type read by a stream of its own name."""
+    return ObjectType(name=name, type_id=type_id, singular=singular, stream=name, scope=scope, associations=associations, **more)
+
+
 def _activity(name: str, type_id: str, singular: str) -> ObjectType:
+    """An activity type: its own engagements_ stream and a partition of the engagements table."""
     return ObjectType(
         name=name,
         type_id=type_id,
@@ -61,43 +67,15 @@ def _activity(name: str, type_id: str, singular: str) -> ObjectType:
 OBJECT_TYPES: Dict[str, ObjectType] = {
     entry.name: entry
     for entry in (
-        ObjectType(
-            name="contacts",
-            type_id="0-1",
-            singular="contact",
-            stream="contacts",
-            scope=CONTACTS_SCOPE,
-            associations=("companies", "deals", "tickets"),
-            modified_property="lastmodifieddate",
-            history_defaults=("lifecyclestage", "hs_lead_status", "hubspot_owner_id"),
-            merge_properties=("hs_merged_object_ids", "hs_calculated_merged_vids"),
-        ),
-        ObjectType(
-            name="companies",
-            type_id="0-2",
-            singular="company",
-            stream="companies",
-            scope="crm.objects.companies.read",
-            associations=("contacts", "deals"),
-            history_defaults=("lifecyclestage", "hubspot_owner_id"),
-        ),
-        ObjectType(
-            name="deals",
-            type_id="0-3",
-            singular="deal",
-            stream="deals",
-            scope="crm.objects.deals.read",
-            associations=("contacts", "companies"),
-            history_defaults=("dealstage", "amount", "closedate", "hubspot_owner_id", "pipeline"),
-        ),
-        ObjectType(
-            name="tickets",
-            type_id="0-5",
-            singular="ticket",
-            stream="tickets",
-            scope="tickets",
-            associations=("contacts", "companies", "deals"),
-        ),
+        _crm("contacts", "0-1", "contact", CONTACTS_SCOPE, ("companies", "deals", "tickets"),
+             modified_property="lastmodifieddate",
+             history_defaults=("lifecyclestage", "hs_lead_status", "hubspot_owner_id"),
+             merge_properties=("hs_merged_object_ids", "hs_calculated_merged_vids")),
+        _crm("companies", "0-2", "company", "crm.objects.companies.read", ("contacts", "deals"),
+             history_defaults=("lifecyclestage", "hubspot_owner_id")),
+        _crm("deals", "0-3", "deal", "crm.objects.deals.read", ("contacts", "companies"),
+             history_defaults=("dealstage", "amount", "closedate", "hubspot_owner_id", "pipeline")),
+        _crm("tickets", "0-5", "ticket", "tickets", ("contacts", "companies", "deals")),
         _activity("calls", "0-48", "call"),
         _activity("emails", "0-49", "email"),
         _activity("meetings", "0-47", "meeting"),
@@ -120,6 +98,11 @@ def register(entry: ObjectType) -> None:
     OBJECT_TYPES[entry.name] = entry
 
 
+def unregister(name: str) -> None:
+    """Removes an object type `register` added (tests)."""
+    OBJECT_TYPES.pop(name, None)
+
+
 def activity_types() -> List[str]:
     return [entry.name for entry in OBJECT_TYPES.values() if entry.activity]
 
@@ -139,4 +122,5 @@ def by_type_id() -> Dict[str, ObjectType]:
     return {entry.type_id: entry for entry in OBJECT_TYPES.values()}
 
 
-__all__ = ["ObjectType", "OBJECT_TYPES", "object_type", "register", "activity_types", "link_targets", "by_type_id"]
+__all__ = ["ObjectType", "OBJECT_TYPES", "object_type", "register", "unregister", "activity_types", "link_targets",
+           "by_type_id"]

@@ -23,6 +23,8 @@ import requests
 from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, AirbyteMessageSerializer, Level, Type
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
+from source_hubspot.budget import GENERAL_INTERVAL_SECONDS
+
 INTERVAL_VARIABLE = "SOURCE_HUBSPOT_PROGRESS_SECONDS"
 DEFAULT_INTERVAL_SECONDS = 5.0
 # Calls made by no stream's reading thread (none are expected during a read): counted in the total only.
@@ -152,7 +154,7 @@ def _rate_limit_headers(response: requests.Response) -> Optional[Tuple[int, int,
         return (
             int(remaining),
             int(headers.get("X-HubSpot-RateLimit-Max") or 0),
-            int(headers.get("X-HubSpot-RateLimit-Interval-Milliseconds") or 10000),
+            int(headers.get("X-HubSpot-RateLimit-Interval-Milliseconds") or GENERAL_INTERVAL_SECONDS * 1000),
         )
     except ValueError:
         return None

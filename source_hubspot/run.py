@@ -26,7 +26,8 @@ from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
 from source_hubspot import speedups
-from source_hubspot.components import NULL_FREE_STREAMS
+from source_hubspot.components.casting import NULL_FREE_STREAMS
+from source_hubspot.components.values import exact_big_ints
 from source_hubspot.config_check import config_problems
 from source_hubspot.progress import SyncProgress
 from source_hubspot.source import SourceHubspot
@@ -81,7 +82,7 @@ class HubspotEntrypoint(AirbyteEntrypoint):
 
     @staticmethod
     def validate_connection(source_spec: Any, config: Any) -> None:
-        problems = config_problems(config)
+        problems = config_problems(config, spec=source_spec.connectionSpecification)
         if problems:
             raise AirbyteTracedException(
                 message="The config has " + ("a problem: " if len(problems) == 1 else f"{len(problems)} problems: ") + " ".join(problems),
@@ -110,20 +111,16 @@ def _record_line(message: AirbyteMessage) -> Optional[bytes]:
         payload: dict = {"stream": record.stream, "data": data, "emitted_at": record.emitted_at}
         if record.namespace is not None:
             payload["namespace"] = record.namespace
-        try:
-            return orjson.dumps({"type": "RECORD", "record": payload})
-        except TypeError:
-            pass
-        # orjson refuses integers past 64 bits, which the caster keeps exact (HubSpot numbers of 20+ digits): they
-        # are written as their digits. (The CDK's fallback, json.dumps, would write another layout, log a warning,
-        # and fail past 4,300 digits.)
-        from source_hubspot.components import exact_big_ints
-
-        payload["data"] = exact_big_ints(data)
-        try:
-            return orjson.dumps({"type": "RECORD", "record": payload})
-        except TypeError:
-            pass
+        # orjson refuses integers past 64 bits, which the caster keeps exact (HubSpot numbers of 20+ digits): then
+        # they are written as their digits. (The CDK's fallback, json.dumps, would write another layout, log a
+        # warning, and fail past 4,300 digits.)
+        for exact_digits in (False, True):
+            if exact_digits:
+                payload["data"] = exact_big_ints(data)
+            try:
+                return orjson.dumps({"type": "RECORD", "record": payload})
+            except TypeError:
+                continue
     return None
 
 

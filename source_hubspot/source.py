@@ -26,9 +26,9 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
-from source_hubspot.analyst import ScopeProbes
 from source_hubspot.budget import budget_for
-from source_hubspot.components import is_missing_scope
+from source_hubspot.components.analyst_scopes import ScopeProbes
+from source_hubspot.components.errors import is_missing_scope
 from source_hubspot.factory import HubspotComponentFactory
 from source_hubspot.progress import ApiCalls, SkippedStreams
 

@@ -7,51 +7,42 @@ import re
 
 import pytest
 from airbyte_cdk.models import SyncMode
-from conftest import (
+
+from testkit import reset_run_state
+from testkit.connector import ONE_WINDOW, catalog, private_app_config, run_discover, run_read
+from testkit.mock_server import (
     API,
     CONTACT_PROPERTIES,
-    catalog,
+    associated,
+    associations_batch,
+    batch_read,
     missing_scopes,
-    private_app_config,
+    owner,
+    owners_page,
     properties_body,
-    run_discover,
-    run_read,
+    record,
+    response,
+    search_page,
+    with_errors,
 )
 
-from source_hubspot.analyst import AssociationLabels, Unreadable
-
-ONE_WINDOW = {"start_date": "2024-01-01T00:00:00Z", "window_days": 3650}
 ANALYST = {"owners", "deal_pipelines", "ticket_pipelines", "association_links", "contacts_property_history",
            "companies_property_history", "deals_property_history", "merges"}
 SEARCH = re.compile(rf"{re.escape(API)}/crm/v3/objects/\w+/search$")
 
 
 @pytest.fixture(autouse=True)
-def _fresh_analyst_memos(monkeypatch):
+def _unpaced_search(monkeypatch):
     # A links read searches 8 objects at once; with sleep patched out, HubSpot's 5 searches per second would be
     # waited out by spinning. These tests are about requests and rows, not pacing.
     import source_hubspot.budget as budget
 
     monkeypatch.setattr(budget, "SEARCH_CALLS_PER_SECOND", 1000)
-    budget.forget_budgets()
-    for memo in (AssociationLabels, Unreadable):
-        memo.clear()
-    yield
-    for memo in (AssociationLabels, Unreadable):
-        memo.clear()
-    budget.forget_budgets()
+    reset_run_state()  # budgets built before the patch are forgotten
 
 
-def _found(records, **extra):
-    return {"total": len(records), "results": records, **extra}
-
-
-def _searched(record_id, updated="2024-05-01T10:00:00.123Z", **properties):
-    return {"id": str(record_id), "properties": {"hs_object_id": str(record_id), **properties}, "updatedAt": updated}
-
-
-def _bodies(requests_mock, suffix):
-    return [json.loads(r.body) for r in requests_mock.request_history if r.path.endswith(suffix) and r.body]
+# The association type of every link in these tests but the labelled ones: one row per link.
+UNLABELLED = [{"category": "HUBSPOT_DEFINED", "typeId": 280, "label": None}]
 
 
 def _read(stream, config=None, expecting_exception=False):
@@ -89,7 +80,7 @@ def test_given_token_without_owners_and_deals_scopes_when_discover_then_those_ta
 
 def test_given_history_property_unknown_to_hubspot_when_discover_then_a_warning_names_it(requests_mock):
     requests_mock.get(re.compile(rf"{re.escape(API)}/crm/v3/properties/\w+$"), json=properties_body(CONTACT_PROPERTIES))
-    requests_mock.get(f"{API}/crm/v3/owners", json={"results": []})
+    requests_mock.get(f"{API}/crm/v3/owners", json=owners_page([]))
 
     output = run_discover(private_app_config(contacts_history_properties=["email", "lifecyclestagee"]))
 
@@ -99,7 +90,7 @@ def test_given_history_property_unknown_to_hubspot_when_discover_then_a_warning_
 
 
 def test_given_read_then_no_scope_probe_is_sent(requests_mock):
-    requests_mock.get(f"{API}/crm/v3/owners", json={"results": [{"id": "1", "email": "a@b.c", "archived": False}]})
+    requests_mock.get(f"{API}/crm/v3/owners", json=owners_page([owner(1)]))
 
     output = _read("owners")
 
@@ -116,10 +107,10 @@ def test_given_read_then_no_scope_probe_is_sent(requests_mock):
 def test_given_owners_on_two_pages_when_read_then_the_after_cursor_is_followed(requests_mock):
     def owners(request, context):
         if request.qs["archived"] == ["true"]:
-            return {"results": [{"id": "3", "archived": True}]}
+            return owners_page([owner(3, archived=True)])
         if "after" in request.qs:
-            return {"results": [{"id": "2"}]}
-        return {"results": [{"id": "1"}], "paging": {"next": {"after": "abc"}}}
+            return owners_page([owner(2)])
+        return owners_page([owner(1)], after="abc")
 
     requests_mock.get(f"{API}/crm/v3/owners", json=owners)
 
@@ -131,34 +122,25 @@ def test_given_owners_on_two_pages_when_read_then_the_after_cursor_is_followed(r
 
 
 def test_given_deal_pipeline_when_read_then_one_typed_row_per_stage(requests_mock):
-    requests_mock.get(f"{API}/crm/v3/pipelines/deals", json={"results": [{
-        "id": "default", "label": "Sales", "displayOrder": 0, "archived": False,
-        "stages": [
-            {"id": "won", "label": "Won", "displayOrder": 1, "metadata": {"isClosed": "true", "probability": "1.0"}},
-            {"id": "open", "label": "Open", "displayOrder": 0, "metadata": {"isClosed": "false", "probability": "0.25"}},
-        ],
-    }]})
+    requests_mock.get(f"{API}/crm/v3/pipelines/deals", json=response("pipelines_deals"))  # two stages, closed first
 
     rows = _rows(_read("deal_pipelines"), "deal_pipelines")
 
     assert [(r["pipelineId"], r["pipelineLabel"], r["stageId"], r["stageLabel"], r["isClosed"], r["probability"])
-            for r in rows] == [("default", "Sales", "won", "Won", True, 1.0), ("default", "Sales", "open", "Open", False, 0.25)]
+            for r in rows] == [("default", "Sales Pipeline", "closedwon", "Closed won", True, 1.0),
+                               ("default", "Sales Pipeline", "appointmentscheduled", "Appointment scheduled", False, 0.2)]
 
 
 def _mock_link_searches(requests_mock, companies):
-    requests_mock.post(SEARCH, json=_found([]))
-    requests_mock.post(f"{API}/crm/v3/objects/companies/search", json=_found(companies))
+    requests_mock.post(SEARCH, json=search_page([]))
+    requests_mock.post(f"{API}/crm/v3/objects/companies/search", json=search_page(companies))
 
 
 def test_given_labelled_link_without_its_label_text_when_read_then_the_pair_labels_are_read_once(requests_mock):
-    _mock_link_searches(requests_mock, [_searched(7), _searched(8)])
-    requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read", json={"status": "COMPLETE", "results": [
-        {"from": {"id": "7"}, "to": [{"toObjectId": 70, "associationTypes": [
-            {"category": "HUBSPOT_DEFINED", "typeId": 280, "label": None},
-            {"category": "USER_DEFINED", "typeId": 102, "label": None}]}]},
-        {"from": {"id": "8"}, "to": [{"toObjectId": 80, "associationTypes": [
-            {"category": "USER_DEFINED", "typeId": 102, "label": None}]}]},
-    ]})
+    _mock_link_searches(requests_mock, [record(7), record(8)])
+    decision_maker = {"category": "USER_DEFINED", "typeId": 102, "label": None}
+    requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read", json=associations_batch([
+        associated(7, [70], types=[*UNLABELLED, decision_maker]), associated(8, [80], types=[decision_maker])]))
     labels = requests_mock.get(f"{API}/crm/v4/associations/companies/contacts/labels", json={"results": [
         {"category": "HUBSPOT_DEFINED", "typeId": 280, "label": None},
         {"category": "USER_DEFINED", "typeId": 102, "label": "Decision maker"}]})
@@ -172,11 +154,10 @@ def test_given_labelled_link_without_its_label_text_when_read_then_the_pair_labe
 
 
 def test_given_links_on_several_pages_of_one_company_when_read_then_each_page_is_followed(requests_mock):
-    _mock_link_searches(requests_mock, [_searched(7)])
-    link = lambda to_id: {"toObjectId": to_id, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 280}]}
+    _mock_link_searches(requests_mock, [record(7)])
     batch = requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read", [
-        {"json": {"results": [{"from": {"id": "7"}, "to": [link(1), link(2)], "paging": {"next": {"after": "p2"}}}]}},
-        {"json": {"results": [{"from": {"id": "7"}, "to": [link(3)]}]}},
+        {"json": associations_batch([associated(7, [1, 2], types=UNLABELLED, after="p2")])},
+        {"json": associations_batch([associated(7, [3], types=UNLABELLED)])},
     ])
 
     rows = _rows(_read("association_links"), "association_links")
@@ -186,12 +167,10 @@ def test_given_links_on_several_pages_of_one_company_when_read_then_each_page_is
 
 
 def test_given_ids_on_several_search_pages_when_read_then_one_association_batch_per_1000_ids(requests_mock):
-    pages = [_found([_searched(i) for i in range(start, start + 200)], paging={"next": {"after": "200"}})
-             for start in range(1, 1201, 200)]
-    pages[-1].pop("paging")
-    requests_mock.post(SEARCH, json=_found([]))
+    pages = [search_page([record(i) for i in range(start, start + 200)], more=start < 1001) for start in range(1, 1201, 200)]
+    requests_mock.post(SEARCH, json=search_page([]))
     search = requests_mock.post(f"{API}/crm/v3/objects/companies/search", [{"json": page} for page in pages])
-    batch = requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read", json={"results": []})
+    batch = requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read", json=associations_batch([]))
 
     _read("association_links")
 
@@ -203,11 +182,10 @@ def test_given_ids_on_several_search_pages_when_read_then_one_association_batch_
 
 
 def test_given_batch_answer_with_an_unexpected_error_when_read_then_the_sync_fails_instead_of_losing_rows(requests_mock):
-    _mock_link_searches(requests_mock, [_searched(7), _searched(8)])
-    requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read", status_code=207, json={
-        "status": "COMPLETE", "results": [],
-        "errors": [{"status": "error", "category": "OBJECT_NOT_FOUND", "message": "No contacts for 7"},
-                   {"status": "error", "category": "INTERNAL_ERROR", "message": "try again"}]})
+    _mock_link_searches(requests_mock, [record(7), record(8)])
+    requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read", status_code=207, json=with_errors(
+        associations_batch([]), {"category": "OBJECT_NOT_FOUND", "message": "No contacts for 7"},
+        {"category": "INTERNAL_ERROR", "message": "try again"}))
 
     output = _read("association_links", expecting_exception=True)
 
@@ -217,10 +195,10 @@ def test_given_batch_answer_with_an_unexpected_error_when_read_then_the_sync_fai
 
 
 def test_given_token_without_deals_scope_when_links_read_then_deals_parts_are_skipped_once_with_the_scope(requests_mock):
-    _mock_link_searches(requests_mock, [_searched(7)])
+    _mock_link_searches(requests_mock, [record(7)])
     requests_mock.post(f"{API}/crm/v3/objects/deals/search", status_code=403, json=missing_scopes("crm.objects.deals.read"))
-    requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read", json={"results": [
-        {"from": {"id": "7"}, "to": [{"toObjectId": 1, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 280}]}]}]})
+    requests_mock.post(f"{API}/crm/v4/associations/companies/contacts/batch/read",
+                       json=associations_batch([associated(7, [1], types=UNLABELLED)]))
     denied = requests_mock.post(re.compile(rf"{re.escape(API)}/crm/v4/associations/\w+/deals/batch/read$"),
                                 status_code=403, json=missing_scopes("crm.objects.deals.read"))
 
@@ -234,15 +212,15 @@ def test_given_token_without_deals_scope_when_links_read_then_deals_parts_are_sk
 
 
 def test_given_history_of_120_deals_when_read_then_batches_of_50_with_the_configured_properties(requests_mock):
-    requests_mock.post(f"{API}/crm/v3/objects/deals/search", json=_found([_searched(i) for i in range(1, 121)]))
+    requests_mock.post(f"{API}/crm/v3/objects/deals/search", json=search_page([record(i) for i in range(1, 121)]))
 
     def history(request, context):
         inputs = json.loads(request.body)["inputs"]
-        return {"status": "COMPLETE", "results": [{"id": item["id"], "propertiesWithHistory": {"dealstage": [
+        return batch_read([{**record(item["id"]), "propertiesWithHistory": {"dealstage": [
             {"value": "won", "timestamp": "2024-04-02T00:00:00.000Z", "sourceType": "CRM_UI", "sourceId": "userId:5",
              "updatedByUserId": 5},
             {"value": "open", "timestamp": "2024-04-01T00:00:00.000Z", "sourceType": "API", "sourceId": "123"}]}}
-            for item in inputs]}
+            for item in inputs])
 
     batch = requests_mock.post(f"{API}/crm/v3/objects/deals/batch/read", json=history)
 
@@ -259,10 +237,10 @@ def test_given_history_of_120_deals_when_read_then_batches_of_50_with_the_config
 
 
 def test_given_merged_contacts_when_read_then_rows_from_both_merge_properties(requests_mock):
-    requests_mock.post(SEARCH, json=_found([]))
-    contacts = requests_mock.post(f"{API}/crm/v3/objects/contacts/search", json=_found([
-        _searched(10, hs_merged_object_ids="11;12", hs_calculated_merged_vids="11:1704067200000;13:1704153600000")]))
-    requests_mock.post(f"{API}/crm/v3/objects/deals/search", json=_found([_searched(20, hs_merged_object_ids="21")]))
+    requests_mock.post(SEARCH, json=search_page([]))
+    contacts = requests_mock.post(f"{API}/crm/v3/objects/contacts/search", json=search_page([
+        record(10, hs_merged_object_ids="11;12", hs_calculated_merged_vids="11:1704067200000;13:1704153600000")]))
+    requests_mock.post(f"{API}/crm/v3/objects/deals/search", json=search_page([record(20, hs_merged_object_ids="21")]))
 
     rows = _rows(_read("merges"), "merges")
 

@@ -9,23 +9,26 @@ from urllib.parse import parse_qs
 
 import pytest
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
-from conftest import (
+
+from testkit.connector import (
     ACCESS_TOKEN,
-    API,
     CLIENT_SECRET,
-    EXPIRED_AUTHENTICATION,
     ONE_WINDOW,
     PRIVATE_TOKEN,
     REFRESH_TOKEN,
-    TOKEN_URL,
-    api_requests,
     catalog,
-    contact,
     control_messages,
-    mock_contacts,
     oauth_config,
     private_app_config,
     run_read,
+)
+from testkit.mock_server import (
+    API,
+    EXPIRED_AUTHENTICATION,
+    TOKEN_URL,
+    api_requests,
+    contact,
+    mock_contacts,
     search_page,
     search_requests,
     token_requests,
@@ -69,7 +72,7 @@ class FakeClock:
 def clock(monkeypatch) -> FakeClock:
     fake = FakeClock()
     for module in (
-        "source_hubspot.components",
+        "source_hubspot.components.auth",
         "airbyte_cdk.sources.streams.http.requests_native_auth.abstract_oauth",
         "airbyte_cdk.sources.declarative.auth.oauth",
     ):
@@ -303,7 +306,7 @@ def test_given_hubspot_returns_the_same_refresh_token_when_read_then_no_control_
 
 
 def test_given_hubspot_returns_no_refresh_token_when_read_then_no_control_message(requests_mock, capsys):
-    requests_mock.post(TOKEN_URL, json={"token_type": "bearer", "access_token": ACCESS_TOKEN, "expires_in": 1800})
+    requests_mock.post(TOKEN_URL, json=token_response(refresh_token=None))
     mock_contacts(requests_mock)
 
     output = _read_contacts(oauth_config(**ONE_WINDOW))

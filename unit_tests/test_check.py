@@ -5,27 +5,26 @@ from __future__ import annotations
 import pytest
 import requests
 from airbyte_cdk.models import Status
-from conftest import (
+
+from testkit.connector import check_status, oauth_config, private_app_config, run_check
+from testkit.mock_server import (
     API,
     BAD_CLIENT_ID,
-    CONTACT_PROPERTIES,
     BAD_CLIENT_SECRET,
     BAD_REFRESH_TOKEN,
+    CONTACT_PROPERTIES,
     DAILY_LIMIT,
     EXPIRED_AUTHENTICATION,
     INVALID_AUTHENTICATION,
     NO_API_ACCESS,
     TOKEN_URL,
     api_requests,
-    check_status,
     contact,
+    empty_search_page,
+    is_count,
     mock_contacts,
     mock_missing_scope,
-    oauth_config,
-    private_app_config,
-    run_check,
     search_page,
-    is_count,
     search_requests,
     token_requests,
     token_response,
@@ -83,7 +82,7 @@ def test_given_private_app_when_check_then_succeeds_reading_the_first_window(req
 def test_given_no_contact_before_the_earliest_when_check_then_the_empty_2006_window_is_not_searched(requests_mock):
     # The probe finds the earliest contact (2024); the filtered search confirms nothing is older; the first window
     # (2006-2007) is answered as empty without a call.
-    mock_contacts(requests_mock, search=[{"json": search_page([contact(1)])}, {"json": {"total": 0, "results": []}}])
+    mock_contacts(requests_mock, search=[{"json": search_page([contact(1)])}, {"json": empty_search_page()}])
 
     output = run_check_private()
 
@@ -92,7 +91,7 @@ def test_given_no_contact_before_the_earliest_when_check_then_the_empty_2006_win
 
 
 def test_given_account_without_contacts_when_check_then_succeeds_after_two_one_record_searches(requests_mock):
-    mock_contacts(requests_mock, search=[{"json": {"total": 0, "results": []}}])
+    mock_contacts(requests_mock, search=[{"json": empty_search_page()}])
 
     output = run_check_private()
 

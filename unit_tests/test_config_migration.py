@@ -9,27 +9,23 @@ from urllib.parse import parse_qs
 
 import pytest
 from airbyte_cdk.models import Status
-from conftest import (
+
+from source_hubspot.source import SourceHubspot
+from testkit.connector import (
     CLIENT_SECRET,
     ONE_WINDOW,
-    SEARCH_ONLY,
     PRIVATE_TOKEN,
     REFRESH_TOKEN,
-    TOKEN_URL,
-    api_requests,
+    SEARCH_ONLY,
     catalog,
     check_status,
     control_messages,
-    mock_contacts,
     oauth_config,
     private_app_config,
     run_check,
     run_read,
-    token_requests,
-    token_response,
 )
-
-from source_hubspot.source import SourceHubspot
+from testkit.mock_server import TOKEN_URL, api_requests, mock_contacts, token_requests, token_response
 
 CAMEL_OAUTH = {"clientId": "camel-client-id", "clientSecret": CLIENT_SECRET, "refreshToken": REFRESH_TOKEN}
 MIGRATED_OAUTH = {

@@ -7,26 +7,25 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
-from conftest import (
+
+from testkit.connector import ONE_WINDOW, catalog, private_app_config, run_read
+from testkit.mock_server import (
     API,
     DAILY_LIMIT,
+    INTERNAL_ERROR,
     INVALID_AUTHENTICATION,
-    ONE_WINDOW,
     TEN_SECONDLY_LIMIT,
     api_requests,
-    catalog,
     contact,
     mock_contacts,
     mock_missing_scope,
-    private_app_config,
-    run_read,
+    properties_body,
     search_page,
     search_requests,
 )
 
 SEARCH_URL = f"{API}/crm/v3/objects/contacts/search"
 PROPERTIES_URL = f"{API}/crm/v3/properties/contacts"
-INTERNAL_ERROR = {"status": "error", "message": "internal error", "correlationId": "c10", "category": "INTERNAL_ERROR"}
 
 
 def _read(config=None, expecting_exception=True):
@@ -165,7 +164,7 @@ def test_given_server_error_on_properties_then_success_when_read_then_retries_an
     mock_contacts(requests_mock)
     requests_mock.get(
         PROPERTIES_URL,
-        [{"status_code": 503, "json": INTERNAL_ERROR}, {"json": {"results": [{"name": "email", "type": "string"}]}}],
+        [{"status_code": 503, "json": INTERNAL_ERROR}, {"json": properties_body([("email", "string")])}],
     )
 
     output = _read(expecting_exception=False)

@@ -14,22 +14,27 @@ import pytest
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.utils import AirbyteTracedException
 
-from conftest import (
+from source_hubspot.batch import read_batch
+from testkit.connector import ONE_WINDOW, catalog, private_app_config, run_read, stream_state
+from testkit.mock_server import (
     API,
     CONTACT_PROPERTIES,
-    ONE_WINDOW,
-    catalog,
+    associated,
+    associations_batch,
+    batch_read,
+    batch_read_partial,
     contact,
     count_requests,
+    empty_search_page,
     is_count,
-    private_app_config,
+    list_page,
+    owner,
+    owners_page,
     properties_body,
-    run_read,
     search_page,
     search_requests,
-    stream_state,
+    with_errors,
 )
-from source_hubspot.api import read_batch
 
 SEARCH = f"{API}/crm/v3/objects/contacts/search"
 V4 = f"{API}/crm/v4/associations/contacts/{{}}/batch/read"
@@ -64,7 +69,7 @@ class Portal:
                 elif condition["operator"] == "LTE":
                     high = int(condition["value"])
             total = sum(1 for r in self.records if low <= _millis(r["properties"]["lastmodifieddate"]) <= high)
-            return {"total": total + self.extra_count, "results": []}
+            return empty_search_page(total=total + self.extra_count)
         return self.pages.pop(0)
 
 
@@ -72,7 +77,7 @@ def _mock(requests_mock, portal: Portal, associations: Any = None) -> None:
     requests_mock.get(f"{API}/crm/v3/properties/contacts", json=properties_body(CONTACT_PROPERTIES))
     requests_mock.post(SEARCH, json=portal.search)
     for to_type in ("companies", "deals", "tickets"):
-        requests_mock.post(V4.format(to_type), (associations or {}).get(to_type) or [{"json": {"status": "COMPLETE", "results": []}}])
+        requests_mock.post(V4.format(to_type), (associations or {}).get(to_type) or [{"json": associations_batch([])}])
 
 
 def _ids(output) -> List[str]:
@@ -92,7 +97,7 @@ def test_given_an_empty_search_page_with_a_next_cursor_when_read_then_it_is_foll
     records = [contact(1), contact(2), contact(3)]
     portal = Portal(records, [
         search_page(records[:2], more=True),
-        {"total": 3, "results": [], "paging": {"next": {"after": "400"}}},
+        search_page([], more=True, total=3, after="400"),
         search_page(records[2:]),
     ])
     _mock(requests_mock, portal)
@@ -119,8 +124,8 @@ def test_given_a_short_page_with_a_next_cursor_when_read_then_the_read_goes_on_p
 
 def test_given_an_empty_page_whose_cursor_repeats_when_read_then_the_stream_fails_naming_the_endpoint(requests_mock):
     records = [contact(1)]
-    empty = {"total": 1, "results": [], "paging": {"next": {"after": "200"}}}
-    portal = Portal(records, [search_page(records, more=True), empty, dict(empty), dict(empty)])
+    empty = [search_page([], more=True, total=1, after="200") for _ in range(3)]
+    portal = Portal(records, [search_page(records, more=True), *empty])
     _mock(requests_mock, portal)
 
     output = _read(requests_mock, portal, expecting_exception=True)
@@ -132,22 +137,15 @@ def test_given_an_empty_page_whose_cursor_repeats_when_read_then_the_stream_fail
 
 
 # ---------------------------------------------------------------------------------------------------- 207 answers
-def _partial(ok: List[Dict[str, Any]], failed: List[str], category: str = "INTERNAL_ERROR") -> Dict[str, Any]:
-    return {
-        "json": {
-            "status": "COMPLETE", "results": ok, "numErrors": 1,
-            "errors": [{"status": "error", "category": category, "message": "Something went wrong", "context": {"ids": failed}}],
-        },
-        "status_code": 207,
-    }
+def _partial(ok: List[Dict[str, Any]], failed: List[str]) -> Dict[str, Any]:
+    return {"json": batch_read_partial(ok, failed, category="INTERNAL_ERROR", message="Something went wrong"), "status_code": 207}
 
 
 def test_given_a_partial_v4_answer_when_read_then_the_failed_ids_are_read_again_and_keep_their_associations(requests_mock):
     records = [contact(1), contact(2)]
     portal = Portal(records, [search_page(records)])
-    linked = {"from": {"id": "2"}, "to": [{"toObjectId": 21, "associationTypes": []}]}
-    first = {"from": {"id": "1"}, "to": [{"toObjectId": 11, "associationTypes": []}]}
-    _mock(requests_mock, portal, {"companies": [_partial([first], ["2"]), {"json": {"status": "COMPLETE", "results": [linked]}}]})
+    _mock(requests_mock, portal, {"companies": [_partial([associated(1, [11])], ["2"]),
+                                                {"json": associations_batch([associated(2, [21])])}]})
 
     output = _read(requests_mock, portal)
 
@@ -174,7 +172,7 @@ def test_given_a_batch_answer_naming_ids_not_found_then_only_those_are_gone_and_
     def send(inputs):
         sent.append([i["id"] for i in inputs])
         response = type("R", (), {})()
-        response.body = {"results": [{"id": "1"}], "errors": [{"category": "OBJECT_NOT_FOUND", "context": {"ids": ["2"]}}]}
+        response.body = batch_read_partial([{"id": "1"}], ["2"], category="OBJECT_NOT_FOUND")
         return response
 
     results = read_batch(send, [{"id": "1"}, {"id": "2"}], lambda r: r["id"], "contacts", 0, parse=lambda r: r.body)
@@ -184,8 +182,8 @@ def test_given_a_batch_answer_naming_ids_not_found_then_only_those_are_gone_and_
 
 def test_given_an_error_that_names_no_ids_then_every_unanswered_input_is_read_again():
     answers = [
-        {"results": [{"id": "1"}], "errors": [{"category": "INTERNAL_ERROR", "message": "try again"}]},
-        {"results": [{"id": "2"}, {"id": "3"}]},
+        with_errors(batch_read([{"id": "1"}]), {"category": "INTERNAL_ERROR", "message": "try again"}),
+        batch_read([{"id": "2"}, {"id": "3"}]),
     ]
     sent: List[List[str]] = []
 
@@ -220,7 +218,7 @@ def test_given_a_record_archived_since_the_last_sync_with_an_old_modification_da
     long_ago = {**contact(4, updated="2023-03-01T00:00:00.000Z"), "archived": True, "archivedAt": "2023-03-02T00:00:00.000Z"}
     portal = Portal([contact(1)], [search_page([contact(1)])])
     _mock(requests_mock, portal)
-    requests_mock.get(f"{API}/crm/v3/objects/contacts", json={"results": [archived, long_ago]})
+    requests_mock.get(f"{API}/crm/v3/objects/contacts", json=list_page([archived, long_ago]))
 
     output = _read(requests_mock, portal, include_archived=True)
 
@@ -263,8 +261,7 @@ def test_given_a_record_modified_within_the_lookback_that_search_shows_late_then
 def test_given_a_v4_result_whose_cursor_repeats_when_read_then_the_stream_fails_instead_of_looping(requests_mock):
     records = [contact(1)]
     portal = Portal(records, [search_page(records)])
-    looping = {"status": "COMPLETE", "results": [
-        {"from": {"id": "1"}, "to": [{"toObjectId": 11, "associationTypes": []}], "paging": {"next": {"after": "MTE="}}}]}
+    looping = associations_batch([associated(1, [11], after="MTE=")])
     _mock(requests_mock, portal, {"companies": [{"json": looping}]})
 
     output = _read(requests_mock, portal, expecting_exception=True)
@@ -276,7 +273,7 @@ def test_given_a_v4_result_whose_cursor_repeats_when_read_then_the_stream_fails_
 def test_given_an_archived_listing_whose_cursor_repeats_when_read_then_the_stream_fails_instead_of_looping(requests_mock):
     portal = Portal([contact(1)], [search_page([contact(1)])])
     _mock(requests_mock, portal)
-    listing = requests_mock.get(f"{API}/crm/v3/objects/contacts", json={"results": [], "paging": {"next": {"after": "AAA"}}})
+    listing = requests_mock.get(f"{API}/crm/v3/objects/contacts", json=list_page([], after="AAA"))
 
     output = _read(requests_mock, portal, expecting_exception=True, include_archived=True)
 
@@ -285,8 +282,7 @@ def test_given_an_archived_listing_whose_cursor_repeats_when_read_then_the_strea
 
 
 def test_given_owners_whose_cursor_repeats_when_read_then_the_stream_fails_instead_of_looping(requests_mock):
-    owner = {"id": "1", "email": "a@example.com", "archived": False}
-    owners = requests_mock.get(f"{API}/crm/v3/owners", json={"results": [owner], "paging": {"next": {"after": "2"}}})
+    owners = requests_mock.get(f"{API}/crm/v3/owners", json=owners_page([owner(1)], after="2"))
 
     output = run_read(private_app_config(), catalog("owners"), expecting_exception=True)
 

@@ -17,8 +17,9 @@ import requests
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_hubspot.components import DESCENDING_IDS, keyset_of
+from source_hubspot.search import DESCENDING_IDS, keyset_of
 from source_hubspot.first_sync import FirstSyncRead, IdMeeting, SliceHashedOnce
+from testkit.mock_server import associated, associations_batch, list_page, search_page
 
 WINDOW = {"start_time": "2024-01-01T00:00:00.000000Z", "end_time": "2024-12-31T00:00:00.000000Z"}
 IN_WINDOW = "2024-06-01T00:00:00.000Z"
@@ -69,17 +70,15 @@ class Portal:
             raise AirbyteTracedException(message="HubSpot refused a request whose URL is too long (HTTP 414).")
         start = int((next_page_token or {}).get("next_page_token") or 0)
         page = self.list_order[start : start + 7]
-        body: Dict[str, Any] = {"results": [dict(self.records[i]) for i in page]}
-        if start + 7 < len(self.list_order):
-            body["paging"] = {"next": {"after": str(start + 7)}}
-        response = _response("GET", body)
+        after = str(start + 7) if start + 7 < len(self.list_order) else None
+        response = _response("GET", list_page([dict(self.records[i]) for i in page], after=after))
         response.fails = self.records_fail_at is not None and self.list_calls >= self.records_fail_at  # type: ignore[attr-defined]
         return response
 
     def select(self, response: requests.Response, **_: Any) -> List[Dict[str, Any]]:
         if getattr(response, "fails", False):
             raise AirbyteTracedException(message="HubSpot answered 403 for an association of this page.")
-        from source_hubspot.components import parse_body
+        from source_hubspot.api import parse_body
 
         return list(parse_body(response)["results"])
 
@@ -101,10 +100,8 @@ class Portal:
         below = keyset_of(next_page_token).last_id
         ids = [i for i in sorted(self.records, reverse=True) if (below is None or i < below)]
         ids = [i for i in ids if self.records[i]["updatedAt"] == IN_WINDOW]  # search filters on the window
-        body: Dict[str, Any] = {"results": [dict(self.records[i]) for i in ids[:5]]}
-        if len(ids) > 5:
-            body["paging"] = {"next": {"after": "5"}}
-        return _response("POST", body)
+        page = search_page([dict(self.records[i]) for i in ids[:5]], more=len(ids) > 5, total=len(ids), after="5")
+        return _response("POST", page)
 
 
 def _ignoring_the_sort(portal: Portal) -> Portal:
@@ -215,19 +212,19 @@ class V4:
 
     def send_request(self, path: str, request_body_json: Dict[str, Any], **_: Any) -> requests.Response:
         self.calls += 1
-        results = [{"from": {"id": i["id"]}, "to": [{"toObjectId": int(i["id"]) * 10}, {"toObjectId": int(i["id"]) * 10 + 1}]}
-                   for i in request_body_json["inputs"]]
-        return _response("POST", {"results": results})
+        ids = [int(i["id"]) for i in request_body_json["inputs"]]
+        return _response("POST", associations_batch([associated(n, [n * 10, n * 10 + 1]) for n in ids]))
 
 
 def _list_page(first: int, inline: Any) -> requests.Response:
     records = [{"id": str(n), "updatedAt": IN_WINDOW, "properties": {}, **({"associations": inline(n)} if inline else {})}
                for n in range(first, first + 3)]
-    return _response("GET", {"results": records})
+    return _response("GET", list_page(records))
 
 
 def _extractor(v4: V4) -> Any:
-    from source_hubspot.components import DeniedAssociations, HubspotRecordExtractor
+    from source_hubspot.components.associations import DeniedAssociations
+    from source_hubspot.components.records import HubspotRecordExtractor
 
     DeniedAssociations.clear()
     return HubspotRecordExtractor(config={}, parameters={}, associations_requester=v4, object_type="contacts",

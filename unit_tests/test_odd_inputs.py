@@ -16,25 +16,22 @@ from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.sources.declarative import concurrent_declarative_source
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
-from conftest import (
-    API,
+
+from source_hubspot.config_check import config_problems
+from source_hubspot.progress import SyncProgress
+from testkit import reset_run_state
+from testkit.connector import (
     CLIENT_SECRET,
     ONE_WINDOW,
     PRIVATE_TOKEN,
     REFRESH_TOKEN,
     SEARCH_ONLY,
     catalog,
-    mock_contacts,
     private_app_config,
-    properties_body,
     run_read,
-    search_page,
     stream_state,
 )
-
-from source_hubspot.analyst import MergesExtractor
-from source_hubspot.config_check import config_problems
-from source_hubspot.progress import SyncProgress
+from testkit.mock_server import API, associations_batch, mock_contacts, properties_body, record, search_page
 
 # --------------------------------------------------------------------------------------------------------------
 # 1. Secrets in the sync report, and null credentials
@@ -190,7 +187,7 @@ def _mock_engagements(requests_mock):
     requests_mock.get(re.compile(rf"{re.escape(API)}/crm/v3/properties/\w+$"),
                       json=properties_body([("hs_lastmodifieddate", "datetime"), ("hs_object_id", "number")]))
     requests_mock.post(re.compile(rf"{re.escape(API)}/crm/v3/objects/\w+/search$"), json=search_page([]))
-    requests_mock.post(re.compile(rf"{re.escape(API)}/crm/v4/associations/.*"), json={"status": "COMPLETE", "results": []})
+    requests_mock.post(re.compile(rf"{re.escape(API)}/crm/v4/associations/.*"), json=associations_batch([]))
 
 
 def _refused(output, stream):
@@ -288,16 +285,7 @@ def _merges_run(monkeypatch):
     import source_hubspot.budget as budget
 
     monkeypatch.setattr(budget, "SEARCH_CALLS_PER_SECOND", 1000)  # no pacing of the four searches in these tests
-    budget.forget_budgets()
-    MergesExtractor.forget_warning()
-    yield
-    MergesExtractor.forget_warning()
-    budget.forget_budgets()
-
-
-def _merged(record_id, **properties):
-    return {"id": str(record_id), "properties": {"hs_object_id": str(record_id), **properties},
-            "updatedAt": "2024-05-01T10:00:00.123Z"}
+    reset_run_state()  # budgets built before the patch are forgotten
 
 
 def test_given_garbage_merge_timestamps_when_merges_read_then_rows_have_no_time_and_one_warning_names_the_property(
@@ -305,8 +293,8 @@ def test_given_garbage_merge_timestamps_when_merges_read_then_rows_have_no_time_
 ):
     requests_mock.post(re.compile(rf"{re.escape(API)}/crm/v3/objects/\w+/search$"), json=search_page([]))
     requests_mock.post(f"{API}/crm/v3/objects/contacts/search", json=search_page([
-        _merged(10, hs_calculated_merged_vids="11:99999999999999999999;12:1704067200000"),
-        _merged(20, hs_calculated_merged_vids="21:abc;22:-5"),
+        record(10, hs_calculated_merged_vids="11:99999999999999999999;12:1704067200000"),
+        record(20, hs_calculated_merged_vids="21:abc;22:-5"),
     ]))
 
     output = run_read(private_app_config(**ONE_WINDOW), catalog("merges", sync_mode=SyncMode.incremental))

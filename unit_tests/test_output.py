@@ -11,6 +11,7 @@ import sys
 from airbyte_cdk.logger import PRINT_BUFFER
 
 import source_hubspot.run as run_module
+from source_hubspot import speedups
 from source_hubspot.run import _cdk_message_to_string, _message_to_output, _message_to_string, _RecordBytes, _StdoutBytes
 
 
@@ -77,7 +78,7 @@ def test_given_a_record_when_the_concurrent_read_makes_its_message_then_the_reco
     data = {"id": "1", "properties": {"amount": 3}, "properties_amount": 3}
     ours = concurrent_read_processor.stream_data_to_airbyte_message(stream_name="deals", data_or_message=data, file_reference=None)
     cdks = stream_data_to_airbyte_message(stream_name="deals", data_or_message=data, file_reference=None)
-    assert ours.record.data is data
+    assert (ours.record.data is data) is speedups.enabled()  # without the speed-ups, the CDK's own function copies it
     ours.record.emitted_at = cdks.record.emitted_at
     assert ours == cdks
     # With a transformer, or for a log message, the CDK's own function answers.

@@ -10,16 +10,8 @@ import pytest
 import requests
 
 from source_hubspot.progress import ApiCalls, SkippedStreams, SyncProgress, interval_seconds
-from unit_tests.conftest import API, ONE_WINDOW, catalog, missing_scopes, mock_contacts, private_app_config, run_read
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counts():
-    ApiCalls.clear()
-    SkippedStreams.clear()
-    yield
-    ApiCalls.clear()
-    SkippedStreams.clear()
+from testkit.connector import ONE_WINDOW, catalog, private_app_config, run_read
+from testkit.mock_server import API, missing_scopes, mock_contacts
 
 
 class Clock:

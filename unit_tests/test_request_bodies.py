@@ -8,7 +8,8 @@ import json
 import requests
 from airbyte_cdk.utils.mapping_helpers import combine_mappings
 
-from source_hubspot.components import BodyList
+from source_hubspot.batch import BodyList
+from testkit.mock_server import properties_body
 
 
 def test_given_a_body_list_when_the_cdk_merges_request_options_then_it_is_handed_on_without_a_copy():
@@ -28,15 +29,16 @@ def test_given_a_body_list_when_sent_then_the_json_is_a_plain_array():
 
 
 def test_given_whole_body_reads_when_hubspot_answers_gzip_chunked_or_sized_then_the_content_is_complete():
-    # Bodies are read in one call (CONTENT_CHUNK_SIZE None); HubSpot answers gzip, often chunked. A local server on
-    # 127.0.0.1 answers a 1.5 MB page in each framing.
+    # Bodies are read in one call (CONTENT_CHUNK_SIZE None; requests' 10 KB chunks with the speed-ups off); HubSpot
+    # answers gzip, often chunked. A local server on 127.0.0.1 answers a 1.5 MB page in each framing.
     import gzip
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     import source_hubspot.components  # noqa: F401 - sets the chunk size
+    from source_hubspot import speedups
 
-    assert requests.models.CONTENT_CHUNK_SIZE is None
+    assert requests.models.CONTENT_CHUNK_SIZE == (None if speedups.enabled() else 10 * 1024)
     page = json.dumps({"results": [{"id": str(i), "properties": {"note": "x" * 150}} for i in range(8000)]}).encode()
 
     class Handler(BaseHTTPRequestHandler):
@@ -76,14 +78,14 @@ def test_given_whole_body_reads_when_hubspot_answers_gzip_chunked_or_sized_then_
 def test_given_an_object_when_its_pages_ask_for_property_names_then_one_list_is_built_per_run_and_never_copied():
     from types import SimpleNamespace
 
-    from source_hubspot.components import PropertyDefinitions
+    from source_hubspot.components.memos import PropertyDefinitions
 
     calls = []
 
     def send_request(**kwargs):
         calls.append(kwargs)
         response = requests.Response()
-        response._content = json.dumps({"results": [{"name": "email"}, {"name": "firstname"}]}).encode()
+        response._content = json.dumps(properties_body([("email", "string"), ("firstname", "string")])).encode()
         return response
 
     requester = SimpleNamespace(get_url_base=lambda: "http://127.0.0.1:1/", send_request=send_request)

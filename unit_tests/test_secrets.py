@@ -31,29 +31,32 @@ from airbyte_cdk.test.entrypoint_wrapper import (
     read,
 )
 from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
-from conftest import (
+
+from source_hubspot.source import SourceHubspot
+from testkit.connector import (
     ACCESS_TOKEN,
-    API,
-    BAD_CLIENT_SECRET,
     CLIENT_SECRET,
-    CONTACT_PROPERTIES,
-    INVALID_AUTHENTICATION,
     ONE_WINDOW,
-    SEARCH_ONLY,
     PRIVATE_TOKEN,
     REFRESH_TOKEN,
-    TOKEN_URL,
+    SEARCH_ONLY,
     catalog,
     check_status,
     control_messages,
-    mock_contacts,
     oauth_config,
     private_app_config,
+)
+from testkit.mock_server import (
+    API,
+    BAD_CLIENT_SECRET,
+    CONTACT_PROPERTIES,
+    INVALID_AUTHENTICATION,
+    TOKEN_URL,
+    mock_contacts,
     properties_body,
     token_response,
+    validation_error,
 )
-
-from source_hubspot.source import SourceHubspot
 
 ROTATED_REFRESH_TOKEN = "rotated-refresh-token-secret-31337"
 
@@ -249,7 +252,7 @@ def test_given_hubspot_echoes_the_token_in_an_error_when_the_connector_runs_then
     requests_mock.post(
         f"{API}/crm/v3/objects/contacts/search",
         status_code=400,
-        json={"status": "error", "message": f"Invalid token {PRIVATE_TOKEN}", "correlationId": "c", "category": "VALIDATION_ERROR"},
+        json=validation_error(f"Invalid token {PRIVATE_TOKEN}"),
     )
 
     with pytest.raises(Exception):

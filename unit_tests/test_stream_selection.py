@@ -6,7 +6,7 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from source_hubspot.source import SourceHubspot, load_manifest, only_streams
-from unit_tests.conftest import catalog, private_app_config
+from testkit.connector import catalog, private_app_config
 
 
 def _built(source: SourceHubspot) -> list:
@@ -40,7 +40,8 @@ def test_only_streams_keeps_the_named_definitions():
     ids=["no-state", "empty-state", "saved-state", "full-refresh-with-state"],
 )
 def test_the_first_sync_path_is_the_cdks_choice_by_saved_state(requests_mock, sync_mode, saved, list_reads):
-    from unit_tests.conftest import contact, mock_contacts, run_read, search_page, stream_state
+    from testkit.connector import run_read, stream_state
+    from testkit.mock_server import contact, mock_contacts, search_page
 
     mock_contacts(requests_mock, search=[{"json": search_page([contact(1)])}])
     state = None if saved is None else stream_state("contacts", saved)
@@ -56,7 +57,8 @@ def test_given_an_incremental_read_by_search_windows_then_each_windows_slice_is_
     # for every object stream, not only first syncs read by list and search.
     from airbyte_cdk.utils.slice_hasher import SliceHasher
 
-    from unit_tests.conftest import ONE_WINDOW, SEARCH_ONLY, catalog, contact, mock_contacts, private_app_config, run_read, search_page
+    from testkit.connector import ONE_WINDOW, SEARCH_ONLY, catalog, private_app_config, run_read
+    from testkit.mock_server import contact, mock_contacts, search_page
 
     records = [contact(i) for i in range(1, 301)]
     mock_contacts(requests_mock, search=[{"json": search_page(records)}])

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Tuple
 
 import requests
 
-from integration_tests.harness import PRIVATE_APP_TOKEN, Sandbox
+from testkit.harness import PRIVATE_APP_TOKEN, Sandbox
 
 # The connector's manifest (definitions.analyst_api) reads these; the sandbox is asked for the same.
 LINK_TARGETS = {

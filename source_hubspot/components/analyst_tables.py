@@ -1,0 +1,185 @@
+"""The analyst tables' rows: owners as HubSpot lists them, pipeline stages, property history and merges (the links
+are in analyst_links.py). Each reads a page of ids changed in a window, or a small listing, and emits derived rows."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import InitVar, dataclass
+from typing import Any, ClassVar, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
+
+import requests
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+
+from source_hubspot.api import as_bool, as_number, iso_of_epoch_text, results_of, searched_type
+from source_hubspot.batch import read_batch
+from source_hubspot.components.analyst_scopes import history_properties
+
+logger = logging.getLogger("airbyte")
+
+
+def changed_ids(response: requests.Response) -> List[Tuple[str, Any]]:
+    """(id, updatedAt) of each record of a search page: updatedAt is the cursor of every row derived from it."""
+    return [(str(record["id"]), record.get("updatedAt")) for record in results_of(response) if "id" in record]
+
+
+@dataclass
+class ResultsExtractor(RecordExtractor):
+    """Returns `body["results"]` as HubSpot sent it. CDK type that nearly fits: DpathExtractor, which walks every
+    node of the page."""
+
+    config: Optional[Mapping[str, Any]] = None
+    parameters: InitVar[Optional[Mapping[str, Any]]] = None
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        return results_of(response)
+
+
+@dataclass
+class PipelineStagesExtractor(RecordExtractor):
+    """One row per pipeline stage, with its pipeline's columns: the stage id is what deals (`dealstage`) and
+    tickets (`hs_pipeline_stage`) hold, so an analyst joins on it to get the label, the pipeline and the closed flag.
+
+    HubSpot answers one record per pipeline with a `stages` array. CDK type that nearly fits: DpathExtractor, which
+    can select the stages but not give each one its pipeline's columns.
+    """
+
+    config: Optional[Mapping[str, Any]] = None
+    parameters: InitVar[Optional[Mapping[str, Any]]] = None
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        rows: List[MutableMapping[str, Any]] = []
+        for pipeline in results_of(response):
+            for stage in pipeline.get("stages") or []:
+                metadata = stage.get("metadata") or {}
+                rows.append({
+                    "pipelineId": str(pipeline.get("id")),
+                    "pipelineLabel": pipeline.get("label"),
+                    "pipelineDisplayOrder": pipeline.get("displayOrder"),
+                    "pipelineArchived": pipeline.get("archived"),
+                    "pipelineCreatedAt": pipeline.get("createdAt"),
+                    "pipelineUpdatedAt": pipeline.get("updatedAt"),
+                    "stageId": str(stage.get("id")),
+                    "stageLabel": stage.get("label"),
+                    "stageDisplayOrder": stage.get("displayOrder"),
+                    "probability": as_number(metadata.get("probability")),
+                    "ticketState": metadata.get("ticketState"),
+                    "isClosed": as_bool(metadata.get("isClosed")),
+                    "stageArchived": stage.get("archived"),
+                    "createdAt": stage.get("createdAt"),
+                    "updatedAt": stage.get("updatedAt"),
+                    "writePermissions": stage.get("writePermissions"),
+                    "metadata": metadata,
+                })
+        return rows
+
+
+@dataclass
+class PropertyHistoryExtractor(RecordExtractor):
+    """Turns a page of changed record ids into one row per version of each configured property.
+
+    HubSpot returns history only from batch reads (or lists) with `propertiesWithHistory`, at most 50 records per
+    call: the ids of a search page are read in batches of 50 and every version becomes a row. CDK type that nearly
+    fits: DpathExtractor, which can only return what the searched page holds.
+    """
+
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+    batch_requester: HttpRequester
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self.object_type = str(parameters["object_type"])
+        self.batch_size = int(parameters["history_batch_size"])
+        self.properties = history_properties(self.config, str(parameters["history_properties_key"]), self.object_type)
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        changed = dict(changed_ids(response))
+        if not changed or not self.properties:
+            return []
+        object_type = self.object_type
+        ids = list(changed)
+        rows: List[MutableMapping[str, Any]] = []
+        for start in range(0, len(ids), self.batch_size):
+            inputs = [{"id": object_id} for object_id in ids[start : start + self.batch_size]]
+            body_json = {"inputs": inputs, "properties": ["hs_object_id"], "propertiesWithHistory": self.properties}
+            answered = read_batch(
+                lambda batch: self.batch_requester.send_request(request_body_json={**body_json, "inputs": batch}, log_formatter=None),
+                inputs,
+                lambda record: str(record.get("id")),
+                f"the history of {object_type}",
+                float(self.config.get("retry_backoff_factor", 1) or 0),
+            )
+            for record in answered:
+                object_id = str(record.get("id"))
+                for name, versions in (record.get("propertiesWithHistory") or {}).items():
+                    for version in versions or []:
+                        rows.append({
+                            "objectId": object_id,
+                            "property": name,
+                            "value": version.get("value"),
+                            "timestamp": version.get("timestamp"),
+                            "sourceType": version.get("sourceType"),
+                            "sourceId": version.get("sourceId"),
+                            "sourceLabel": version.get("sourceLabel"),
+                            "updatedByUserId": version.get("updatedByUserId"),
+                            "updatedAt": changed.get(object_id),
+                        })
+        return rows
+
+
+@dataclass
+class MergesExtractor(RecordExtractor):
+    """One row per record merged into a surviving record, from the survivor's `hs_merged_object_ids` (and, for
+    contacts, `hs_calculated_merged_vids` = "vid:epoch-ms;...", which also says when). CDK type that nearly fits:
+    DpathExtractor; parsing two list formats into rows is beyond a declarative extractor.
+    """
+
+    config: Optional[Mapping[str, Any]] = None
+    parameters: InitVar[Optional[Mapping[str, Any]]] = None
+
+    # Whether this run has logged an unreadable merge timestamp: one warning per run, not one per value (a portal
+    # with a bad value has it on every page of every sync). Extractors are built per partition, so it is the class's.
+    _warned_lock: ClassVar[threading.Lock] = threading.Lock()
+    _warned: ClassVar[bool] = False
+
+    @classmethod
+    def forget_warning(cls) -> None:
+        with cls._warned_lock:
+            cls._warned = False
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
+        object_type = searched_type(response)
+        rows: List[MutableMapping[str, Any]] = []
+        for record in results_of(response):
+            properties = record.get("properties") or {}
+            merged_at: Dict[str, Optional[str]] = {}
+            for item in str(properties.get("hs_calculated_merged_vids") or "").split(";"):
+                vid, _, stamp = item.strip().partition(":")
+                if vid:
+                    merged_at[vid] = iso_of_epoch_text(stamp.strip())
+                    if merged_at[vid] is None and stamp.strip():
+                        self._warn_unreadable(object_type, str(record.get("id")), stamp.strip())
+            merged = [i.strip() for i in str(properties.get("hs_merged_object_ids") or "").split(";") if i.strip()]
+            for merged_id in dict.fromkeys(merged + list(merged_at)):
+                rows.append({
+                    "objectType": object_type,
+                    "mergedId": merged_id,
+                    "survivingId": str(record.get("id")),
+                    "mergedAt": merged_at.get(merged_id),
+                    "updatedAt": record.get("updatedAt"),
+                })
+        return rows
+
+    @classmethod
+    def _warn_unreadable(cls, object_type: str, record_id: str, stamp: str) -> None:
+        with cls._warned_lock:
+            if cls._warned:
+                return
+            cls._warned = True
+        shown = stamp if len(stamp) <= 40 else stamp[:37] + "..."
+        logger.warning(
+            f"merges: hs_calculated_merged_vids of {object_type} {record_id} has the merge time {shown!r}, which is "
+            "not epoch milliseconds; such merges are emitted with mergedAt null (said once per sync, however many "
+            "values). The value comes from HubSpot: no setting fixes it; the merged ids are complete."
+        )

@@ -1,0 +1,137 @@
+"""How the connector's searches are written, once for every searcher (object streams, first syncs, analyst tables).
+
+Every search is one window of an object's modification date, keyset-paged on `hs_object_id` (api.Keyset): the
+body's filters say "id above the last id read" and the window's bounds (`search_body`). The sync's last window has
+no end filter (`window_filters`); a first sync's search reader pages ids downward (`DESCENDING_IDS`). A window's
+bounds are read back from the request that produced a page (`window_of`): they name the page's partition.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import orjson
+import requests
+
+from source_hubspot.api import Keyset, millis_of
+
+# A search slice with this key set pages ids from the highest down (a first sync's search reader, first_sync.py).
+DESCENDING_IDS = "hubspot_descending_ids"
+# A list slice with this key set asks for no properties but the modification date (first_sync.py: wide objects).
+IDS_ONLY = "hubspot_ids_only"
+# A search slice with these keys asks for an object's earliest modification (requesters.SkipsOldEmptyWindows).
+EARLIEST_PROBE = "earliest_modification_probe"
+EARLIEST_PROBE_BEFORE = "earliest_modification_probe_before"
+DAY_MS = 86_400_000
+# Windows that ended longer ago than this may be answered empty without a call (requesters.SkipsOldEmptyWindows).
+EMPTY_WINDOW_AGE_MS = 120 * DAY_MS
+
+# When this process started: a window that ends later is the sync's last one (its end is "now").
+PROCESS_STARTED_MS = int(time.time() * 1000)
+
+def epoch_millis(value: Any) -> int:
+    """Epoch milliseconds of a slice boundary (a datetime, or text in the cursor's datetime format); ValueError for
+    anything else."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return int(moment.timestamp() * 1000)
+    millis = millis_of(value)
+    if millis is None:
+        raise ValueError(f"{value!r} is not a window boundary")
+    return millis
+
+
+def is_last_window_end(end_ms: int) -> bool:
+    """Whether a window ending at `end_ms` is the sync's last: its end was "now" when the sync cut its windows."""
+    return end_ms >= PROCESS_STARTED_MS
+
+
+def keyset_of(next_page_token: Optional[Mapping[str, Any]]) -> Keyset:
+    """Where a keyset-paged search goes on: the paginator's `Keyset`, or a first sync's last id read (a number)."""
+    token = (next_page_token or {}).get("next_page_token")
+    if isinstance(token, Keyset):
+        return token
+    return Keyset(last_id=int(token)) if token not in (None, "") else Keyset()
+
+
+def window_filters(modified_property: str, stream_slice: Optional[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """The filters of the slice's window of the modification date. The sync's last window has no end filter: a
+    record HubSpot dates in the future (a wrong clock, an import) would otherwise never be in any window; it is read
+    and emitted as it is, and the cursor stays at the sync's start (factory.py, ClampedCursor)."""
+    filters = []
+    for bound, operator in (("start_time", "GTE"), ("end_time", "LTE")):
+        if not stream_slice or not stream_slice.get(bound):
+            continue
+        moment = epoch_millis(stream_slice[bound])
+        if bound == "end_time" and is_last_window_end(moment):
+            continue
+        filters.append({"propertyName": modified_property, "operator": operator, "value": str(moment)})
+    return filters
+
+
+def earliest_probe_body(modified_property: str, before: Optional[int] = None) -> Dict[str, Any]:
+    """The search that finds an object type's earliest modification: one record, sorted by the modification date;
+    with `before`, the check that no record was modified before that moment (epoch ms)."""
+    body: Dict[str, Any] = {
+        "sorts": [{"propertyName": modified_property, "direction": "ASCENDING"}],
+        "properties": [modified_property],
+        "limit": 1,
+    }
+    if before is not None:
+        body["filterGroups"] = [{"filters": [{"propertyName": modified_property, "operator": "LT", "value": str(before)}]}]
+    return body
+
+
+def search_body(
+    modified_property: str,
+    stream_slice: Optional[Mapping[str, Any]],
+    next_page_token: Optional[Mapping[str, Any]],
+    properties: Sequence[str],
+    limit: int,
+    has_any_of: Sequence[str] = (),
+) -> Dict[str, Any]:
+    """The body of one search page (every search of the connector is written here): the slice's window, keyset on
+    `hs_object_id` (descending for a first sync's search reader), these properties; with `has_any_of`, only records
+    that have one of those properties set (one filter group each). HubSpot's `after` is added when the last page
+    came back empty with a next cursor."""
+    stream_slice = stream_slice or {}
+    if stream_slice.get(EARLIEST_PROBE):
+        return earliest_probe_body(modified_property, stream_slice.get(EARLIEST_PROBE_BEFORE))
+    descending = bool(stream_slice.get(DESCENDING_IDS))
+    keyset = keyset_of(next_page_token)
+    # Keyset paging: ids after the last one read (below it when descending; a descending read starts unfiltered).
+    if not descending:
+        common = [{"propertyName": "hs_object_id", "operator": "GT", "value": str(keyset.last_id or 0)}]
+    elif keyset.last_id is not None:
+        common = [{"propertyName": "hs_object_id", "operator": "LT", "value": str(keyset.last_id)}]
+    else:
+        common = []
+    common.extend(window_filters(modified_property, stream_slice))
+    groups = [{"filters": [*common, {"propertyName": name, "operator": "HAS_PROPERTY"}]} for name in has_any_of]
+    body: Dict[str, Any] = {
+        "filterGroups": groups or [{"filters": common}],
+        "sorts": [{"propertyName": "hs_object_id", "direction": "DESCENDING" if descending else "ASCENDING"}],
+        "properties": properties,
+        "limit": limit,
+    }
+    if keyset.after is not None:
+        body["after"] = keyset.after
+    return body
+
+
+def window_of(response: requests.Response) -> Tuple[int, int]:
+    """The modification-date bounds (epoch ms) of the search request that produced this page."""
+    low, high = 0, 2**63
+    try:
+        body = orjson.loads(response.request.body or b"{}")
+        for group in body.get("filterGroups") or []:
+            for condition in group.get("filters") or []:
+                if condition.get("operator") == "GTE":
+                    low = int(condition["value"])
+                elif condition.get("operator") == "LTE":
+                    high = int(condition["value"])
+    except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
+        pass
+    return low, high

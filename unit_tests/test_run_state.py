@@ -1,0 +1,106 @@
+"""testkit.reset_run_state() knows every class-level registry of source_hubspot: a test that runs the connector
+in-process stands for one connector process, and a registry the reset misses would carry one test's run into the
+next."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import threading
+from typing import Any, Dict, Iterator, List, Tuple
+
+import source_hubspot
+from testkit import reset_run_state
+
+# Class attributes that hold no run's facts, and why.
+NOT_RUN_STATE = {
+    ("ScopeProbes", "_depth"): "the nesting depth of discover's context manager, back to 0 when each discover ends",
+    ("ApiCalls", "_thread"): "a threading.local, each thread's current stream (ApiCalls.clear() points it at none)",
+}
+_MUTABLE = (dict, list, set)
+_SENTINEL = object()
+
+
+def _classes() -> Iterator[type]:
+    """Every class defined in source_hubspot and its submodules (each once, in the module that defines it)."""
+    modules = [source_hubspot] + [
+        importlib.import_module(info.name)
+        for info in pkgutil.walk_packages(source_hubspot.__path__, prefix="source_hubspot.")
+    ]
+    for module in modules:
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__:
+                yield cls
+
+
+def _is_class_var(cls: type, name: str) -> bool:
+    annotation = cls.__dict__.get("__annotations__", {}).get(name)
+    return annotation is not None and "ClassVar" in str(annotation)
+
+
+def _registries() -> List[Tuple[type, str]]:
+    """Class-level state: mutable containers held by a class, and attributes annotated ClassVar, locks left out."""
+    found = []
+    for cls in _classes():
+        for name, value in vars(cls).items():
+            if name.startswith("__") or isinstance(value, (type(threading.Lock()), type(threading.RLock()))):
+                continue
+            if isinstance(value, _MUTABLE) or _is_class_var(cls, name):
+                found.append((cls, name))
+    return found
+
+
+def _dirty(value: Any) -> Any:
+    """The registry with one entry a run could have left (a container), or a value a run could have set."""
+    if isinstance(value, dict):
+        value[_SENTINEL] = _SENTINEL
+    elif isinstance(value, list):
+        value.append(_SENTINEL)
+    elif isinstance(value, set):
+        value.add(_SENTINEL)
+    else:
+        return _SENTINEL
+    return value
+
+
+def _clean(value: Any) -> None:
+    if isinstance(value, dict):
+        value.pop(_SENTINEL, None)
+    elif isinstance(value, list):
+        value.remove(_SENTINEL)
+    else:
+        value.discard(_SENTINEL)
+
+
+def test_the_registries_found_include_the_known_ones():
+    names = {f"{cls.__name__}.{name}" for cls, name in _registries()}
+    assert {"PropertyDefinitions._by_key", "PropertyDefinitions._names", "DeniedAssociations._denied",
+            "DailyLimit._spent_message", "HubspotOAuthAuthenticator._shared_tokens", "SkippedStreams._reasons",
+            "MergesExtractor._warned"} <= names, sorted(names)
+
+
+def test_given_every_class_level_registry_holds_something_when_reset_then_each_is_back_to_its_start():
+    registries = [(cls, name) for cls, name in _registries() if (cls.__name__, name) not in NOT_RUN_STATE]
+    defaults: Dict[Tuple[type, str], Any] = {}
+    for cls, name in registries:
+        value = vars(cls)[name]
+        if not isinstance(value, _MUTABLE):
+            defaults[(cls, name)] = value
+        setattr(cls, name, _dirty(value))
+
+    reset_run_state()
+
+    kept = []
+    for cls, name in registries:
+        value = vars(cls)[name]
+        if isinstance(value, _MUTABLE) and _SENTINEL in value:
+            _clean(value)
+            kept.append(f"{cls.__module__}.{cls.__qualname__}.{name}")
+        elif (cls, name) in defaults and value is _SENTINEL:
+            setattr(cls, name, defaults[(cls, name)])
+            kept.append(f"{cls.__module__}.{cls.__qualname__}.{name}")
+    assert not kept, (
+        f"reset_run_state() (testkit/run_state.py) does not reset {kept}: add each there, or to NOT_RUN_STATE in "
+        "this file with the reason it holds no run's facts"
+    )
