@@ -31,6 +31,7 @@ from source_hubspot.components.analyst_scopes import ScopeProbes
 from source_hubspot.components.errors import is_missing_scope
 from source_hubspot.factory import HubspotComponentFactory
 from source_hubspot.progress import ApiCalls, SkippedStreams
+from source_hubspot.run_state import begin_run
 
 
 def without_full_refresh_state(
@@ -73,6 +74,7 @@ class SourceHubspot(ConcurrentDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
         config_path: Optional[str] = None,
     ) -> None:
+        begin_run()  # a new run: nothing learnt by an earlier one in this process is kept (run_state.py)
         manifest = dict(load_manifest())
         if catalog is not None:
             # A read builds only the streams it reads (and contacts, the check stream): building all of them is

@@ -14,36 +14,14 @@ from typing import Iterator, Type
 
 
 def reset_run_state() -> None:
-    """Forgets everything one connector process has kept, as if the next test were a new process."""
+    """Forgets everything one connector process has kept, as if the next test were a new process: what a run keeps
+    (source_hubspot/run_state.py, which a new SourceHubspot forgets too) and what the process keeps across runs."""
     # Imported here, not at the top: importing testkit (the sandbox harness, the benchmarks) must not load the
-    # connector, and these lines are the one place to change when a registry moves to another module.
-    from source_hubspot import run
+    # connector.
     from source_hubspot.budget import forget_budgets
-    from source_hubspot.components.analyst_scopes import Unreadable
-    from source_hubspot.components.analyst_tables import MergesExtractor
-    from source_hubspot.components.associations import DeniedAssociations
-    from source_hubspot.components.auth import DailyLimit, HubspotOAuthAuthenticator
-    from source_hubspot.components.memos import ProcessMemo
-    from source_hubspot.progress import ApiCalls, Completeness, SkippedStreams, UncastValues
+    from source_hubspot.components.auth import HubspotOAuthAuthenticator
+    from source_hubspot.run_state import begin_run
 
-    # Data read once per run: property definitions (and their name lists), archived records, the earliest
-    # modification, association labels; every ProcessMemo, present and future.
-    for memo in _subclasses(ProcessMemo):
-        memo.clear()
+    begin_run()
     HubspotOAuthAuthenticator.forget_tokens()  # access tokens and rotated refresh tokens
     forget_budgets()  # the general and search rate budgets per HubSpot host
-    DailyLimit.reset()  # a spent daily limit stops every later request
-    DeniedAssociations.clear()  # association types the token may not read; list ids trusted or not
-    Unreadable.clear()  # object types and link pairs the analyst tables skip after a 403
-    MergesExtractor.forget_warning()  # the one warning per run about an unreadable merge time
-    ApiCalls.clear()  # calls per stream and the last rate-limit headers
-    Completeness.clear()  # the completeness check's findings per stream
-    SkippedStreams.clear()  # streams left out of the read, with the reason
-    UncastValues.clear()  # values that could not be cast, per stream and property
-    run.OUTPUT_FAILED.clear()  # a failed write to stdout ends the run
-
-
-def _subclasses(cls: Type) -> Iterator[Type]:
-    for subclass in cls.__subclasses__():
-        yield subclass
-        yield from _subclasses(subclass)

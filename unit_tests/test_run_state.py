@@ -104,3 +104,22 @@ def test_given_every_class_level_registry_holds_something_when_reset_then_each_i
         f"reset_run_state() (testkit/run_state.py) does not reset {kept}: add each there, or to NOT_RUN_STATE in "
         "this file with the reason it holds no run's facts"
     )
+
+
+def test_given_two_runs_in_one_process_when_a_record_is_deleted_between_them_then_the_second_emits_the_delete(requests_mock):
+    # A Python pipeline that builds the source twice in one process: the second run begins afresh
+    # (source_hubspot/run_state.py) and lists the archived records again, rather than the first run's list.
+    from testkit.connector import ONE_WINDOW, catalog, private_app_config, run_read
+    from testkit.mock_server import contact, list_page, mock_contacts
+
+    config = private_app_config(include_archived=True, **ONE_WINDOW)
+    mock_contacts(requests_mock)
+    archived = {**contact(7), "archived": True, "archivedAt": "2024-05-02T10:00:00.000Z"}
+    requests_mock.get("https://api.hubapi.com/crm/v3/objects/contacts?archived=true",
+                      [{"json": list_page([])}, {"json": list_page([archived])}])
+
+    first = run_read(config, catalog("contacts"))
+    second = run_read(config, catalog("contacts"))
+
+    assert [m.record.data["id"] for m in first.records] == ["1"]
+    assert sorted(m.record.data["id"] for m in second.records) == ["1", "7"]
