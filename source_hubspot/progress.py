@@ -24,6 +24,7 @@ from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, AirbyteMessage
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
 from source_hubspot.budget import GENERAL_INTERVAL_SECONDS
+from source_hubspot.run_state import RunRegistry
 
 INTERVAL_VARIABLE = "SOURCE_HUBSPOT_PROGRESS_SECONDS"
 DEFAULT_INTERVAL_SECONDS = 5.0
@@ -67,7 +68,7 @@ class CallCounts:
         self.rate_limited += other.rate_limited
 
 
-class ApiCalls:
+class ApiCalls(RunRegistry):
     """HubSpot's answers of this process per stream, and the last rate-limit headers seen.
 
     An answer is a response or a failed attempt (reset, timeout); a retry is every attempt of a request after its
@@ -75,9 +76,9 @@ class ApiCalls:
     increments under a lock.
     """
 
-    _lock: ClassVar[threading.Lock] = threading.Lock()
     _by_stream: ClassVar[Dict[str, CallCounts]] = {}
     _rate_limit: ClassVar[Optional[Tuple[int, int, int]]] = None  # remaining, max, interval in ms
+    _fresh = {"_rate_limit": None}
     _thread: ClassVar[threading.local] = threading.local()
 
     @classmethod
@@ -128,9 +129,7 @@ class ApiCalls:
 
     @classmethod
     def clear(cls) -> None:
-        with cls._lock:
-            cls._by_stream.clear()
-            cls._rate_limit = None
+        super().clear()
         cls._thread.stream = UNATTRIBUTED
 
 
@@ -160,11 +159,10 @@ def _rate_limit_headers(response: requests.Response) -> Optional[Tuple[int, int,
         return None
 
 
-class UncastValues:
+class UncastValues(RunRegistry):
     """Property values of this run that could not be cast to their HubSpot type (emitted as null), per stream and
     property: the caster logs the first of each pair and the sync report gives the count per stream."""
 
-    _lock: ClassVar[threading.Lock] = threading.Lock()
     _counts: ClassVar[Dict[Tuple[str, str], int]] = {}
 
     @classmethod
@@ -183,17 +181,11 @@ class UncastValues:
                 totals[stream] = totals.get(stream, 0) + count
             return totals
 
-    @classmethod
-    def clear(cls) -> None:
-        with cls._lock:
-            cls._counts.clear()
 
-
-class Completeness:
+class Completeness(RunRegistry):
     """Per stream, what the completeness check found: the records emitted in the checked part of each window and
     HubSpot's own count of them (source_hubspot/completeness.py), or why a window could not be checked."""
 
-    _lock: ClassVar[threading.Lock] = threading.Lock()
     _checked: ClassVar[Dict[str, Tuple[int, int, int]]] = {}  # stream -> (windows, emitted, counted)
     _unchecked: ClassVar[Dict[str, str]] = {}  # stream -> why a window was not checked (the first reason)
 
@@ -221,17 +213,10 @@ class Completeness:
             return text
         return f"not verified ({reason})" if reason else None
 
-    @classmethod
-    def clear(cls) -> None:
-        with cls._lock:
-            cls._checked.clear()
-            cls._unchecked.clear()
 
-
-class SkippedStreams:
+class SkippedStreams(RunRegistry):
     """Configured streams the source leaves out of this read, with the reason (e.g. the scope the token lacks)."""
 
-    _lock: ClassVar[threading.Lock] = threading.Lock()
     _reasons: ClassVar[Dict[str, str]] = {}
 
     @classmethod
@@ -243,11 +228,6 @@ class SkippedStreams:
     def reasons(cls) -> Dict[str, str]:
         with cls._lock:
             return dict(cls._reasons)
-
-    @classmethod
-    def clear(cls) -> None:
-        with cls._lock:
-            cls._reasons.clear()
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -13,32 +13,63 @@ HubSpot host (another run in the same process spends the same account's calls).
 
 from __future__ import annotations
 
-from typing import Iterator, Type
+import threading
+from typing import Any, ClassVar, Dict, List, Mapping
+
+
+class Registry:
+    """Class-level containers shared by every stream, partition and thread, under one lock per class (`_lock`).
+
+    `clear` empties every dict, list and set the class holds and puts back the values of `_fresh` (its scalars).
+    A subclass says what it keeps; the clearing is written once, here."""
+
+    _lock: ClassVar["threading.RLock"]
+    _fresh: ClassVar[Mapping[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._lock = threading.RLock()
+
+    @classmethod
+    def clear(cls) -> None:
+        with cls._lock:
+            for name, value in list(vars(cls).items()):
+                if isinstance(value, (dict, list, set)) and not name.startswith("__") and name != "_fresh":
+                    value.clear()
+            for name, value in cls._fresh.items():
+                setattr(cls, name, value)
+
+
+_RUN_REGISTRIES: List[type] = []
+
+
+class RunRegistry(Registry):
+    """A Registry of what one run learns: `begin_run` clears every one of them."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _RUN_REGISTRIES.append(cls)
+
+
+class Once(RunRegistry):
+    """Things said once per run (a warning that would otherwise repeat for every record)."""
+
+    _said: ClassVar[Dict[str, bool]] = {}
+
+    @classmethod
+    def first(cls, key: str) -> bool:
+        """True the first time this run asks with `key`."""
+        with cls._lock:
+            if key in cls._said:
+                return False
+            cls._said[key] = True
+            return True
 
 
 def begin_run() -> None:
+    """Empties every RunRegistry (those of modules not imported yet are empty anyway)."""
     from source_hubspot import run
-    from source_hubspot.components.analyst_scopes import Unreadable
-    from source_hubspot.components.analyst_tables import MergesExtractor
-    from source_hubspot.components.associations import DeniedAssociations
-    from source_hubspot.components.auth import DailyLimit
-    from source_hubspot.components.memos import ProcessMemo
-    from source_hubspot.progress import ApiCalls, Completeness, SkippedStreams, UncastValues
 
-    for memo in _subclasses(ProcessMemo):  # property definitions, archived records, earliest modification, labels
-        memo.clear()
-    DailyLimit.reset()  # a spent daily limit stops every later request of the run
-    DeniedAssociations.clear()  # association types the token may not read; list ids trusted or not
-    Unreadable.clear()  # object types and link pairs the analyst tables skip after a 403
-    MergesExtractor.forget_warning()  # the one warning per run about an unreadable merge time
-    ApiCalls.clear()  # calls per stream and the last rate-limit headers
-    Completeness.clear()  # the completeness check's findings per stream
-    SkippedStreams.clear()  # streams left out of the read, with the reason
-    UncastValues.clear()  # values that could not be cast, per stream and property
+    for registry in list(_RUN_REGISTRIES):
+        registry.clear()
     run.OUTPUT_FAILED.clear()  # a failed write to stdout ends the run
-
-
-def _subclasses(cls: Type) -> Iterator[Type]:
-    for subclass in cls.__subclasses__():
-        yield subclass
-        yield from _subclasses(subclass)

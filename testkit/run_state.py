@@ -10,7 +10,6 @@ does not empty.
 
 from __future__ import annotations
 
-from typing import Iterator, Type
 
 
 def reset_run_state() -> None:

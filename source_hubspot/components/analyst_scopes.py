@@ -16,6 +16,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_hubspot import objects
 from source_hubspot.components.errors import is_missing_scope
 from source_hubspot.components.memos import PropertyDefinitions
+from source_hubspot.run_state import RunRegistry
 
 logger = logging.getLogger("airbyte")
 
@@ -144,14 +145,13 @@ class ScopeCheck(SchemaLoader):
             )
 
 
-class Unreadable:
+class Unreadable(RunRegistry):
     """Object types and link pairs the token turned out not to be allowed to read during this run.
 
     A stream read over several objects skips those parts after HubSpot's first 403 (and says so once) instead of
     failing every other part of the stream with it.
     """
 
-    _lock: ClassVar[threading.Lock] = threading.Lock()
     _reasons: ClassVar[Dict[Tuple[str, ...], str]] = {}
 
     @classmethod
@@ -164,8 +164,3 @@ class Unreadable:
             if key not in cls._reasons:
                 cls._reasons[key] = reason
                 logger.warning(f"{stream}: skipping {'->'.join(key)} for this run: {reason}")
-
-    @classmethod
-    def clear(cls) -> None:
-        with cls._lock:
-            cls._reasons.clear()

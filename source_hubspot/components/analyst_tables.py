@@ -4,14 +4,14 @@ are in analyst_links.py). Each reads a page of ids changed in a window, or a sma
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import InitVar, dataclass
-from typing import Any, ClassVar, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
 
 import requests
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 
+from source_hubspot.run_state import Once
 from source_hubspot.api import as_bool, as_number, iso_of_epoch_text, results_of, searched_type
 from source_hubspot.batch import read_batch
 from source_hubspot.components.analyst_scopes import history_properties
@@ -138,16 +138,6 @@ class MergesExtractor(RecordExtractor):
     config: Optional[Mapping[str, Any]] = None
     parameters: InitVar[Optional[Mapping[str, Any]]] = None
 
-    # Whether this run has logged an unreadable merge timestamp: one warning per run, not one per value (a portal
-    # with a bad value has it on every page of every sync). Extractors are built per partition, so it is the class's.
-    _warned_lock: ClassVar[threading.Lock] = threading.Lock()
-    _warned: ClassVar[bool] = False
-
-    @classmethod
-    def forget_warning(cls) -> None:
-        with cls._warned_lock:
-            cls._warned = False
-
     def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
         object_type = searched_type(response)
         rows: List[MutableMapping[str, Any]] = []
@@ -171,12 +161,11 @@ class MergesExtractor(RecordExtractor):
                 })
         return rows
 
-    @classmethod
-    def _warn_unreadable(cls, object_type: str, record_id: str, stamp: str) -> None:
-        with cls._warned_lock:
-            if cls._warned:
-                return
-            cls._warned = True
+    @staticmethod
+    def _warn_unreadable(object_type: str, record_id: str, stamp: str) -> None:
+        # One warning per run, not one per value: a portal with a bad value has it on every page of every sync.
+        if not Once.first("merges: unreadable merge time"):
+            return
         shown = stamp if len(stamp) <= 40 else stamp[:37] + "..."
         logger.warning(
             f"merges: hs_calculated_merged_vids of {object_type} {record_id} has the merge time {shown!r}, which is "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, List, MutableMapping, Optional, Tuple
 
@@ -12,15 +11,15 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_hubspot.api import next_after
 from source_hubspot.batch import read_association_ids
 from source_hubspot.components.errors import is_missing_scope
+from source_hubspot.run_state import RunRegistry
 
 logger = logging.getLogger("airbyte")
 
 
-class DeniedAssociations:
+class DeniedAssociations(RunRegistry):
     """Association types the token may not read: the records still arrive, without that id array, and the run
     says once which array is missing and the scope to add (a contact is readable without the deals scope)."""
 
-    _lock: ClassVar[threading.Lock] = threading.Lock()
     _denied: ClassVar[Dict[Tuple[str, str], str]] = {}
     _inline: ClassVar[Dict[Tuple[str, str], bool]] = {}
 
@@ -53,12 +52,6 @@ class DeniedAssociations:
                 logger.warning(
                     f"{from_type} records are emitted without their '{to_type}' association ids for this run: {reason}"
                 )
-
-    @classmethod
-    def clear(cls) -> None:
-        with cls._lock:
-            cls._denied.clear()
-            cls._inline.clear()
 
 
 @dataclass

@@ -20,11 +20,12 @@ from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 
 from source_hubspot.api import parse_body
 from source_hubspot.constants import TOKEN_REFRESH_MARGIN_FRACTION, TOKEN_REFRESH_MARGIN_MAX_SECONDS
+from source_hubspot.run_state import RunRegistry
 
 logger = logging.getLogger("airbyte")
 
 
-class DailyLimit:
+class DailyLimit(RunRegistry):
     """Stops every request of the run once HubSpot says the account's daily API limit is spent.
 
     The error filter fails the request that meets a 429 DAILY, but the CDK goes on with its other partitions and
@@ -32,8 +33,8 @@ class DailyLimit:
     attach this guard to every request: it watches responses and refuses to send once the limit is spent.
     """
 
-    _lock: ClassVar[threading.Lock] = threading.Lock()
     _spent_message: ClassVar[Optional[str]] = None
+    _fresh = {"_spent_message": None}
 
     @classmethod
     def guard(cls, request: requests.PreparedRequest) -> None:
@@ -58,11 +59,6 @@ class DailyLimit:
                         "Run it after the reset (it resumes from its last state), or ask HubSpot for a higher limit."
                     )
         return response
-
-    @classmethod
-    def reset(cls) -> None:
-        with cls._lock:
-            cls._spent_message = None
 
 
 class GuardsDailyLimit:

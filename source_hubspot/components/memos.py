@@ -7,18 +7,18 @@ window; one run of the connector is one process, so the memo lives for the proce
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
+from source_hubspot import objects
 from source_hubspot.api import CursorTrail, millis_of, next_after, parse_body
 from source_hubspot.batch import BodyList
-from source_hubspot import objects
+from source_hubspot.run_state import RunRegistry
 from source_hubspot.search import DAY_MS, EARLIEST_PROBE, EARLIEST_PROBE_BEFORE, EMPTY_WINDOW_AGE_MS
 
 logger = logging.getLogger("airbyte")
@@ -29,18 +29,17 @@ def object_slice(object_type: str, **more: Any) -> StreamSlice:
     return StreamSlice(partition={"object_type": object_type, **more}, cursor_slice={})
 
 
-class ProcessMemo:
+class ProcessMemo(RunRegistry):
     """Data read once per (API root, object type) per connector process, shared by every partition's components.
 
     The CDK builds fresh components for every partition, so a per-component cache would read the same data once
     per window; one run of the connector is one process, so the memo lives for the process.
     """
 
-    _lock: threading.Lock
     _by_key: Dict[Tuple[str, str], List[Mapping[str, Any]]]
 
-    def __init_subclass__(cls) -> None:
-        cls._lock = threading.Lock()
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
         cls._by_key = {}
 
     @classmethod
@@ -54,11 +53,6 @@ class ProcessMemo:
     @classmethod
     def _fetch(cls, requester: HttpRequester, object_type: str) -> List[Mapping[str, Any]]:
         raise NotImplementedError
-
-    @classmethod
-    def clear(cls) -> None:
-        with cls._lock:
-            cls._by_key.clear()
 
 
 class ArchivedRecords(ProcessMemo):
@@ -103,7 +97,7 @@ class PropertyDefinitions(ProcessMemo):
             )
         return [prop for prop in results if isinstance(prop, Mapping) and prop.get("name")]
 
-    _names: Dict[Tuple[str, str], BodyList] = {}
+    _names: ClassVar[Dict[Tuple[str, str], BodyList]] = {}
 
     @classmethod
     def names(cls, requester: HttpRequester, object_type: str) -> BodyList:
@@ -115,12 +109,6 @@ class PropertyDefinitions(ProcessMemo):
         if names is None:
             names = cls._names[key] = BodyList(prop["name"] for prop in cls.get(requester, object_type))
         return names
-
-    @classmethod
-    def clear(cls) -> None:
-        super().clear()
-        with cls._lock:
-            cls._names.clear()
 
 
 class EarliestModification(ProcessMemo):
