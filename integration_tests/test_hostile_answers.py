@@ -3,11 +3,11 @@ every record exactly once, or fails loudly; it never ends `completed` with recor
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import List
 
 import pytest
 
-from testkit.harness import CRM_STREAMS, Run, Sandbox, configured_catalog, run_connector
+from testkit.harness import Run, Sandbox, configured_catalog, run_connector
 
 STREAMS = ["contacts", "companies", "deals"]
 

@@ -12,6 +12,7 @@ One budget per process and API host: every stream and partition draws from the s
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import Counter, deque
@@ -226,10 +227,8 @@ class HubspotRateBudget(APIBudget):
 
 
 def _int(value: Any) -> Optional[int]:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    number = as_number(value)
+    return int(number) if number is not None and math.isfinite(number) else None
 
 
 _BUDGETS: Dict[Tuple[str, Optional[int]], HubspotRateBudget] = {}

@@ -357,13 +357,7 @@ class FirstSyncRead:
         try:
             after = self.list_after
             while not self.cancelled.is_set():
-                self._priority()
-                response = self.retriever.list_requester.send_request(
-                    stream_state={},
-                    stream_slice=self.list_slice,
-                    next_page_token={"next_page_token": after} if after else None,
-                    log_formatter=None,
-                )
+                response = self._page(self.retriever.list_requester, self.list_slice, after)
                 self.calls["list"] += 1
                 body = parse_body(response)
                 ids = _ids(response, self.object_type)
@@ -390,6 +384,14 @@ class FirstSyncRead:
                 "reads the rest."
             )
 
+    def _page(self, requester: Any, stream_slice: StreamSlice, token: Any) -> requests.Response:
+        """One page of a reader, at this object's place in the rate budget."""
+        self._priority()
+        return requester.send_request(
+            stream_state={}, stream_slice=stream_slice, next_page_token={"next_page_token": token} if token else None,
+            log_formatter=None,
+        )
+
     def _search_pages(self, pages: "queue.Queue[Any]") -> None:
         meeting = self.meeting
         descending = StreamSlice(
@@ -400,13 +402,7 @@ class FirstSyncRead:
         keyset: Optional[Keyset] = Keyset()
         endpoint = f"the {self.object_type} search"
         while not self.cancelled.is_set() and keyset is not None:
-            self._priority()
-            response = self.retriever.requester.send_request(
-                stream_state={},
-                stream_slice=descending,
-                next_page_token={"next_page_token": keyset} if keyset != Keyset() else None,
-                log_formatter=None,
-            )
+            response = self._page(self.retriever.requester, descending, keyset if keyset != Keyset() else None)
             self.calls["search"] += 1
             body = parse_body(response)
             ids = _ids(response, self.object_type)

@@ -16,7 +16,6 @@ from airbyte_cdk.models import (
     AirbyteErrorTraceMessage,
     AirbyteMessage,
     AirbyteMessageSerializer,
-    AirbyteRecordMessage,
     AirbyteTraceMessage,
     FailureType,
     TraceType,

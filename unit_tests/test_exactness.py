@@ -10,9 +10,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Dict, List
 
-import pytest
 from airbyte_cdk.models import SyncMode
-from airbyte_cdk.utils import AirbyteTracedException
 
 from source_hubspot.batch import read_batch
 from testkit.connector import ONE_WINDOW, catalog, private_app_config, run_read, stream_state

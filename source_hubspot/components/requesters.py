@@ -86,9 +86,9 @@ class ObjectPagesRequester(HttpRequester):
     def property_names(self, stream_slice: Optional[Mapping[str, Any]]) -> BodyList:
         return PropertyDefinitions.names(self.properties_requester, self.object_type_of(stream_slice))  # type: ignore[arg-type]
 
-    def page_size_of(self, parameters: Mapping[str, Any]) -> int:
-        """The manifest's page size for this requester: a missing one is a manifest error."""
-        return int(parameters["page_size"])
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self.page_size = int(parameters["page_size"])  # the manifest's page size: a missing one is a manifest error
 
 
 @dataclass
@@ -101,9 +101,6 @@ class HubspotSearchRequester(SkipsOldEmptyWindows, ObjectPagesRequester):
     constructor recursion depth mismatch` when threads do that at once, so the body is built here.
     """
 
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        super().__post_init__(parameters)
-        self.page_size = self.page_size_of(parameters)
 
     def get_request_body_json(  # type: ignore[override]
         self, *, stream_slice: Optional[Mapping[str, Any]] = None, next_page_token: Optional[Mapping[str, Any]] = None, **_: Any
@@ -124,9 +121,6 @@ class HubspotListRequester(ObjectPagesRequester):
     registry's associations inline, HubSpot's `after` cursor. CDK type that nearly fits: HttpRequester with
     `request_parameters`, which would percent-encode every comma of a ~6,000-character query (see `get_path`)."""
 
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        super().__post_init__(parameters)
-        self.page_size = self.page_size_of(parameters)
 
     def get_path(  # type: ignore[override]
         self, *, stream_slice: Optional[Mapping[str, Any]] = None, next_page_token: Optional[Mapping[str, Any]] = None, **_: Any
@@ -163,7 +157,6 @@ class IdSearchRequester(SkipsOldEmptyWindows, ObjectPagesRequester):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
-        self.page_size = self.page_size_of(parameters)
         self.skip_unreadable = bool(parameters.get("skip_unreadable"))
         self.reads_merges = bool(parameters.get("reads_merges"))
         self.stream = str(parameters["name"])
