@@ -30,6 +30,7 @@ from testkit.harness import (
     Sandbox,
     configured_catalog,
     run_connector,
+    stdout_messages,
 )
 
 IMAGE = os.environ.get("SOURCE_HUBSPOT_IMAGE", "")
@@ -108,15 +109,7 @@ def podman_run(args: list[str], mount: Path | None = None, timeout: float = 300)
     started = time.monotonic()
     proc = subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout)
     seconds = time.monotonic() - started
-    messages = []
-    for line in proc.stdout.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                messages.append(json.loads(line))
-            except ValueError:
-                pass
-    return Run(proc.returncode, messages, proc.stdout, proc.stderr, seconds)
+    return Run(proc.returncode, stdout_messages(proc.stdout), proc.stdout, proc.stderr, seconds)
 
 
 def explain(run: Run) -> str:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping
@@ -21,7 +20,7 @@ from airbyte_cdk.models import (
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, _run_command, discover, make_file, read
 
 from source_hubspot.source import SourceHubspot
-from testkit.harness import configured_catalog
+from testkit.harness import configured_catalog, stdout_messages
 
 # The credentials of the test configs; the secret tests look for each of them in everything the connector prints.
 PRIVATE_TOKEN = "pat-na1-0000-secret-token"
@@ -87,19 +86,6 @@ def run_check(config) -> EntrypointOutput:
 def check_status(output: EntrypointOutput):
     statuses = output.connection_status_messages
     return statuses[-1].connectionStatus if statuses else None
-
-
-def stdout_messages(text: str) -> List[Dict[str, Any]]:
-    """The Airbyte messages a run printed straight to stdout (CONTROL messages are printed, not yielded)."""
-    messages = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                messages.append(json.loads(line))
-            except ValueError:
-                continue
-    return messages
 
 
 def control_messages(text: str) -> List[Dict[str, Any]]:

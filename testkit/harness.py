@@ -175,6 +175,19 @@ def source_command() -> List[str]:
     return [str(executable)] if executable.exists() else [sys.executable, "-m", "source_hubspot.run"]
 
 
+def stdout_messages(text: str) -> List[Dict[str, Any]]:
+    """The Airbyte messages a run printed straight to stdout (CONTROL messages are printed, not yielded)."""
+    messages = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                messages.append(json.loads(line))
+            except ValueError:
+                continue
+    return messages
+
+
 def run_connector(
     command: str,
     config: Optional[Dict[str, Any]] = None,
