@@ -24,6 +24,9 @@ from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import M
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 
+from source_hubspot.components.requesters import HubspotSearchRequester, IdSearchRequester
+from source_hubspot.components.windows import WindowRetriever
+
 FIRST_SYNC_READS = "first_sync_reads"
 
 
@@ -64,8 +67,10 @@ class HubspotComponentFactory(ModelToComponentFactory):
         from source_hubspot.first_sync import FirstSyncRetriever
 
         retriever = super().create_simple_retriever(model, config, **kwargs)
-        if type(retriever) is not SimpleRetriever or not hasattr(retriever.record_selector.extractor, "list_requester"):
-            return retriever  # not an object stream's
+        if type(retriever) is not SimpleRetriever or not isinstance(retriever.requester, (HubspotSearchRequester, IdSearchRequester)):
+            return retriever  # not a windowed search stream's
+        if not hasattr(retriever.record_selector.extractor, "list_requester"):
+            return WindowRetriever(retriever)  # the analyst tables' id searches
         list_reads = bool((model.parameters or {}).get(FIRST_SYNC_READS)) and config.get("first_sync_list_reads", True) is not False
         return FirstSyncRetriever(retriever, list_reads=list_reads)
 

@@ -32,7 +32,6 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
-from airbyte_cdk.sources.declarative.retrievers.retriever import Retriever
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
@@ -43,6 +42,7 @@ from source_hubspot.batch import BodyList, read_batch
 from source_hubspot.budget import set_priority
 from source_hubspot.completeness import WindowTally, checked_top, lookback_ms, modified_millis, verify
 from source_hubspot.components.records import CHECKED_ELSEWHERE
+from source_hubspot.components.windows import WindowRetriever
 from source_hubspot.search import DESCENDING_IDS, IDS_ONLY, epoch_millis, is_last_window_end
 from source_hubspot.progress import ApiCalls, Completeness
 
@@ -424,54 +424,23 @@ def _reason(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-class SliceHashedOnce(StreamSlice):
-    """A partition's slice that hashes once. Every record carries its slice, and the CDK's cursor looks each record's
-    slice up in a dict; a StreamSlice hashes by JSON-dumping itself and taking a SHA-256, each time (~6 us)."""
-
-    def __init__(self, stream_slice: StreamSlice) -> None:
-        super().__init__(partition=stream_slice.partition, cursor_slice=stream_slice.cursor_slice,
-                         extra_fields=stream_slice.extra_fields)
-        self._hash = super().__hash__()
-
-    def __hash__(self) -> int:
-        return self._hash
-
-
-class FirstSyncRetriever(Retriever):
-    """An object stream's retriever: the CDK's SimpleRetriever (search, keyset-paged windows) that also reads a first
-    sync's window by list and search at once (`FirstSyncRead`) when the manifest declares it (`first_sync_reads`).
-    Either way each window's slice hashes once (`SliceHashedOnce`).
+class FirstSyncRetriever(WindowRetriever):
+    """An object stream's retriever (components.windows.WindowRetriever) that also reads a first sync's window by list
+    and search at once (`FirstSyncRead`) when the manifest declares it (`first_sync_reads`).
 
     A SimpleRetriever nearly fits, but one window read by two readers in threads of their own is not a page loop;
     this retriever reads through the SimpleRetriever the CDK built and wired (its requester, paginator, selector)."""
 
     def __init__(self, search: SimpleRetriever, list_reads: bool) -> None:
-        self.search = search
-        self.name = search.name
-        self.config = search.config
-        self.requester = search.requester
-        self.record_selector = search.record_selector
+        super().__init__(search)
         extractor = search.record_selector.extractor
         self.list_requester: Optional[HttpRequester] = getattr(extractor, "list_requester", None) if list_reads else None
 
-    def read_records(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice] = None) -> Iterable[Any]:
-        if isinstance(stream_slice, StreamSlice) and not isinstance(stream_slice, SliceHashedOnce):
-            stream_slice = SliceHashedOnce(stream_slice)
+    def read_window(self, records_schema: Mapping[str, Any], stream_slice: Optional[StreamSlice]) -> Iterable[Any]:
         if stream_slice is None or self.list_requester is None:
             yield from self.search.read_records(records_schema, stream_slice)
             return
         yield from FirstSyncRead(self, records_schema, stream_slice, ids_only=not self._list_fits(stream_slice)).records()
-
-    def stream_slices(self) -> Iterable[Optional[StreamSlice]]:
-        return self.search.stream_slices()
-
-    @property
-    def state(self) -> Any:
-        return self.search.state
-
-    @state.setter
-    def state(self, value: Any) -> None:
-        self.search.state = value
 
     def _list_fits(self, stream_slice: StreamSlice) -> bool:
         """Whether every property name fits in the list URL; if not, the list reads ids and batch/read the rest."""

@@ -21,11 +21,11 @@ from source_hubspot.api import Keyset, millis_of
 DESCENDING_IDS = "hubspot_descending_ids"
 # A list slice with this key set asks for no properties but the modification date (first_sync.py: wide objects).
 IDS_ONLY = "hubspot_ids_only"
-# A search slice with these keys asks for an object's earliest modification (requesters.SkipsOldEmptyWindows).
+# A search slice with these keys asks for an object's earliest modification (memos.EarliestModification).
 EARLIEST_PROBE = "earliest_modification_probe"
 EARLIEST_PROBE_BEFORE = "earliest_modification_probe_before"
 DAY_MS = 86_400_000
-# Windows that ended longer ago than this may be answered empty without a call (requesters.SkipsOldEmptyWindows).
+# Windows that ended longer ago than this may be skipped unread (components.windows.WindowRetriever).
 EMPTY_WINDOW_AGE_MS = 120 * DAY_MS
 
 # When this process started: a window that ends later is the sync's last one (its end is "now").

@@ -18,7 +18,8 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_hubspot.search import DESCENDING_IDS, keyset_of
-from source_hubspot.first_sync import FirstSyncRead, IdMeeting, SliceHashedOnce
+from source_hubspot.components.windows import SliceHashedOnce
+from source_hubspot.first_sync import FirstSyncRead, IdMeeting
 from testkit.mock_server import associated, associations_batch, list_page, search_page
 
 WINDOW = {"start_time": "2024-01-01T00:00:00.000000Z", "end_time": "2024-12-31T00:00:00.000000Z"}

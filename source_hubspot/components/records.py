@@ -23,10 +23,8 @@ from source_hubspot.constants import ASSOCIATION_BATCH_SIZE
 from source_hubspot.progress import Completeness
 from source_hubspot.search import window_of
 
-# Set on a search page whose window another reader checks (a first sync's, first_sync.py), and on the answer given
-# without a call for a window before the object's earliest modification (already confirmed empty).
+# Set on a search page whose window another reader checks (a first sync's, first_sync.py).
 CHECKED_ELSEWHERE = "_hubspot_checked_elsewhere"
-KNOWN_EMPTY = "_hubspot_known_empty"
 
 
 class HubspotJsonDecoder(JsonDecoder):
@@ -128,8 +126,6 @@ class HubspotRecordExtractor(RecordExtractor):
             return
         tally.add(records)
         if last_page:
-            if getattr(response, KNOWN_EMPTY, False):
-                return  # a window before the object's earliest modification, confirmed empty by a filtered search
             verify(self.stream, object_type, tally, self.count_modified(object_type, tally.low, tally.top))
 
     def count_modified(self, object_type: str, low: int, top: int, extra_filters: Iterable[Dict[str, Any]] = ()) -> Optional[int]:

@@ -3,12 +3,10 @@ searches. Every other request is the manifest's `base_requester` as it is."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, List, Mapping, Optional
 from urllib.parse import quote
 
-import orjson
 import requests
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.utils import AirbyteTracedException
@@ -17,55 +15,9 @@ from source_hubspot import objects
 from source_hubspot.batch import BodyList
 from source_hubspot.components.analyst_scopes import Unreadable
 from source_hubspot.components.errors import is_missing_scope
-from source_hubspot.components.memos import EarliestModification, PropertyDefinitions
-from source_hubspot.components.records import KNOWN_EMPTY
+from source_hubspot.components.memos import PropertyDefinitions
 from source_hubspot.progress import ApiCalls
-from source_hubspot.search import DAY_MS, EARLIEST_PROBE, EMPTY_WINDOW_AGE_MS, IDS_ONLY, epoch_millis, search_body
-
-
-class SkipsOldEmptyWindows:
-    """For search requesters: answers windows older than an object's earliest modification as empty, uncalled.
-    (No class annotations here: the CDK would pass them to the requester as constructor fields.)"""
-
-    def _answer_if_old_and_empty(self, args: Tuple[Any, ...], kwargs: Mapping[str, Any]) -> Optional[requests.Response]:
-        """For a window's first page (send_request's keyword call): an empty answer when the window is known empty."""
-        stream_slice = kwargs.get("stream_slice")
-        if not args and not kwargs.get("next_page_token") and self._before_first_record(stream_slice):
-            return self._empty_page(stream_slice)
-        return None
-
-    def _before_first_record(self, stream_slice: Optional[Mapping[str, Any]]) -> bool:
-        """A first sync starts at start_date (2006 by default) and searches every window since: one call per empty
-        window and object. For old windows, one search for the earliest modification tells which ones are empty.
-
-        Only windows that ended more than EMPTY_WINDOW_AGE ago are skipped (archived records, listed for 90 days,
-        and records still waiting for the search index are always in later windows), and only when they end a day
-        or more before the earliest modification HubSpot's search holds for that object."""
-        end = (stream_slice or {}).get("end_time")
-        if not end or (stream_slice or {}).get(EARLIEST_PROBE):
-            return False
-        try:
-            end_ms = epoch_millis(end)
-        except ValueError:
-            return False
-        if end_ms > int(time.time() * 1000) - EMPTY_WINDOW_AGE_MS:
-            return False
-        earliest = EarliestModification.get(self, self.object_type_of(stream_slice))  # type: ignore[arg-type, attr-defined]
-        return earliest is None or end_ms < earliest - DAY_MS
-
-    def _empty_page(self, stream_slice: Optional[Mapping[str, Any]]) -> requests.Response:
-        """What HubSpot answers for a window without records, without asking it."""
-        body = self.get_request_body_json(stream_slice=stream_slice)  # type: ignore[attr-defined]
-        path = self.get_path(stream_state=None, stream_slice=stream_slice, next_page_token=None)  # type: ignore[attr-defined]
-        url = self.get_url_base().rstrip("/") + "/" + path.lstrip("/")  # type: ignore[attr-defined]
-        response = requests.Response()
-        response.status_code = 200
-        setattr(response, KNOWN_EMPTY, True)
-        response._content = b'{"total":0,"results":[]}'
-        response.headers["Content-Type"] = "application/json"
-        response.url = url
-        response.request = requests.Request("POST", url, data=orjson.dumps(body), headers={"Content-Type": "application/json"}).prepare()
-        return response
+from source_hubspot.search import EARLIEST_PROBE, IDS_ONLY, search_body
 
 
 @dataclass
@@ -83,6 +35,14 @@ class ObjectPagesRequester(HttpRequester):
     def modified_property_of(self, stream_slice: Optional[Mapping[str, Any]]) -> str:
         return objects.object_type(self.object_type_of(stream_slice)).modified_property
 
+    def skips(self, stream_slice: Optional[Mapping[str, Any]]) -> bool:
+        """Whether this run already knows the window's object cannot be read (the analyst tables' id searches)."""
+        return False
+
+    def refused(self, stream_slice: Optional[Mapping[str, Any]], error: AirbyteTracedException) -> bool:
+        """Whether `error` means this window is skipped rather than the stream failed (the analyst tables')."""
+        return False
+
     def property_names(self, stream_slice: Optional[Mapping[str, Any]]) -> BodyList:
         return PropertyDefinitions.names(self.properties_requester, self.object_type_of(stream_slice))  # type: ignore[arg-type]
 
@@ -92,7 +52,7 @@ class ObjectPagesRequester(HttpRequester):
 
 
 @dataclass
-class HubspotSearchRequester(SkipsOldEmptyWindows, ObjectPagesRequester):
+class HubspotSearchRequester(ObjectPagesRequester):
     """POSTs HubSpot search pages: every property in the body, one modification-date window, keyset on hs_object_id.
 
     CDK type that nearly fits: HttpRequester with `request_body_json`. The body needs the full property list
@@ -111,8 +71,7 @@ class HubspotSearchRequester(SkipsOldEmptyWindows, ObjectPagesRequester):
     def send_request(self, *args: Any, **kwargs: Any) -> Optional[requests.Response]:
         # The page's association reads and archived listing follow on this thread: they are this stream's calls too.
         ApiCalls.belong_to(self.name)
-        empty = self._answer_if_old_and_empty(args, kwargs)
-        return empty if empty is not None else super().send_request(*args, **kwargs)
+        return super().send_request(*args, **kwargs)
 
 
 @dataclass
@@ -146,7 +105,7 @@ class HubspotListRequester(ObjectPagesRequester):
 
 
 @dataclass
-class IdSearchRequester(SkipsOldEmptyWindows, ObjectPagesRequester):
+class IdSearchRequester(ObjectPagesRequester):
     """POSTs a search for the ids of the records changed in one window, keyset-paged on hs_object_id (the analyst
     tables' reads). CDK type that nearly fits: HttpRequester with `request_body_json`, as for the object search.
 
@@ -169,16 +128,22 @@ class IdSearchRequester(SkipsOldEmptyWindows, ObjectPagesRequester):
         properties = list(dict.fromkeys([entry.modified_property, *required]))
         return search_body(entry.modified_property, stream_slice, next_page_token, properties, self.page_size, required)
 
+    def skips(self, stream_slice: Optional[Mapping[str, Any]]) -> bool:
+        return self.skip_unreadable and Unreadable.has((self.object_type_of(stream_slice),))
+
+    def refused(self, stream_slice: Optional[Mapping[str, Any]], error: AirbyteTracedException) -> bool:
+        """A missing scope for one object of a stream read over several is that object skipped, not a failure."""
+        if not self.skip_unreadable or not is_missing_scope(error):
+            return False
+        Unreadable.add(self.stream, (self.object_type_of(stream_slice),), error.message or "")
+        return True
+
     def send_request(self, *args: Any, **kwargs: Any) -> Optional[requests.Response]:  # type: ignore[override]
-        object_type = self.object_type_of(kwargs.get("stream_slice"))
-        if self.skip_unreadable and Unreadable.has((object_type,)):
+        if self.skips(kwargs.get("stream_slice")):
             return None
         try:
-            # A first sync's windows from before the object's earliest modification are answered empty, uncalled.
-            empty = self._answer_if_old_and_empty(args, kwargs)
-            return empty if empty is not None else super().send_request(*args, **kwargs)
+            return super().send_request(*args, **kwargs)
         except AirbyteTracedException as error:
-            if not self.skip_unreadable or not is_missing_scope(error):
+            if not self.refused(kwargs.get("stream_slice"), error):
                 raise
-            Unreadable.add(self.stream, (object_type,), error.message or "")
             return None
