@@ -12,7 +12,8 @@ caller, and the manifest's schema has a slot for neither addition:
   path accepts no custom incremental_sync.
 
 `HubspotComponentFactory.taking_over` makes one from the source's own factory (the same fields, its own
-constructor table), so the CDK's object is left as it was.
+constructor table), so the CDK's object is left as it was, and gives it the run's rate budget (budget.py), which
+the CDK's factory takes as its `api_budget` and hands every requester.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Mapping
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import SimpleRetriever as SimpleRetrieverModel
 from airbyte_cdk.sources.declarative.parsers.model_to_component_factory import ModelToComponentFactory
 from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRetriever
+from airbyte_cdk.sources.streams.call_rate import APIBudget
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 
 from source_hubspot.components.requesters import HubspotSearchRequester, IdSearchRequester
@@ -55,12 +57,13 @@ class ClampedCursor(ConcurrentCursor):
 
 class HubspotComponentFactory(ModelToComponentFactory):
     @classmethod
-    def taking_over(cls, factory: ModelToComponentFactory) -> "HubspotComponentFactory":
-        if isinstance(factory, cls):
-            return factory
-        ours = object.__new__(cls)
-        vars(ours).update(vars(factory))
-        ours._init_mappings()  # the constructor table, bound to this factory's methods
+    def taking_over(cls, factory: ModelToComponentFactory, api_budget: APIBudget) -> "HubspotComponentFactory":
+        """This factory with `factory`'s fields (the CDK's own, built by the source) and the run's rate budget."""
+        ours = factory if isinstance(factory, cls) else object.__new__(cls)
+        if ours is not factory:
+            vars(ours).update(vars(factory))
+            ours._init_mappings()  # the constructor table, bound to this factory's methods
+        ours._api_budget = api_budget  # what the CDK's factory takes as `api_budget` and gives every requester
         return ours
 
     def create_simple_retriever(self, model: SimpleRetrieverModel, config: Mapping[str, Any], **kwargs: Any) -> Any:

@@ -14,6 +14,7 @@ HubSpot host (another run in the same process spends the same account's calls).
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, ClassVar, Dict, List, Mapping
 
 
@@ -64,6 +65,18 @@ class Once(RunRegistry):
                 return False
             cls._said[key] = True
             return True
+
+
+class RunClock(RunRegistry):
+    """When this run began (epoch ms). A window that ends later is the run's last: its end was "now" when the run cut
+    its windows (search.is_last_window_end)."""
+
+    started_ms: ClassVar[int] = int(time.time() * 1000)
+
+    @classmethod
+    def clear(cls) -> None:
+        super().clear()
+        cls.started_ms = int(time.time() * 1000)
 
 
 def begin_run() -> None:

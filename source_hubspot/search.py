@@ -8,7 +8,6 @@ bounds are read back from the request that produced a page (`window_of`): they n
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -16,6 +15,7 @@ import orjson
 import requests
 
 from source_hubspot.api import Keyset, millis_of
+from source_hubspot.run_state import RunClock
 
 # A search slice with this key set pages ids from the highest down (a first sync's search reader, first_sync.py).
 DESCENDING_IDS = "hubspot_descending_ids"
@@ -28,8 +28,6 @@ DAY_MS = 86_400_000
 # Windows that ended longer ago than this may be skipped unread (components.windows.WindowRetriever).
 EMPTY_WINDOW_AGE_MS = 120 * DAY_MS
 
-# When this process started: a window that ends later is the sync's last one (its end is "now").
-PROCESS_STARTED_MS = int(time.time() * 1000)
 
 def epoch_millis(value: Any) -> int:
     """Epoch milliseconds of a slice boundary (a datetime, or text in the cursor's datetime format); ValueError for
@@ -45,7 +43,7 @@ def epoch_millis(value: Any) -> int:
 
 def is_last_window_end(end_ms: int) -> bool:
     """Whether a window ending at `end_ms` is the sync's last: its end was "now" when the sync cut its windows."""
-    return end_ms >= PROCESS_STARTED_MS
+    return end_ms >= RunClock.started_ms
 
 
 def keyset_of(next_page_token: Optional[Mapping[str, Any]]) -> Keyset:

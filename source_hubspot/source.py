@@ -109,11 +109,10 @@ class SourceHubspot(ConcurrentDeclarativeSource):
             return super()._migrate_and_transform_config(None, config)
 
     def _prepare_for_stream_build(self) -> None:
-        # HubSpot's two buckets, corrected from its headers (source_hubspot/budget.py), shared by every stream.
+        # The CDK's factory with the connector's additions (factory.py) and HubSpot's two buckets, corrected from its
+        # headers (budget.py), shared by every stream.
         super()._prepare_for_stream_build()
-        self._constructor._api_budget = budget_for(self._config or {})
-        # First-sync retrievers and clamped cursors (factory.py).
-        self._constructor = HubspotComponentFactory.taking_over(self._constructor)
+        self._constructor = HubspotComponentFactory.taking_over(self._constructor, budget_for(self._config or {}))
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """Every stream the token may read; a stream whose scope is missing is left out with a warning naming it."""

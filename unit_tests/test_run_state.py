@@ -17,6 +17,7 @@ from testkit import reset_run_state
 NOT_RUN_STATE = {
     ("ScopeProbes", "_depth"): "the nesting depth of discover's context manager, back to 0 when each discover ends",
     ("ApiCalls", "_thread"): "a threading.local, each thread's current stream (ApiCalls.clear() points it at none)",
+    ("RunClock", "started_ms"): "set to the moment a run begins, not back to a start value (its own test below)",
 }
 _MUTABLE = (dict, list, set)
 _SENTINEL = object()
@@ -124,3 +125,15 @@ def test_given_two_runs_in_one_process_when_a_record_is_deleted_between_them_the
 
     assert [m.record.data["id"] for m in first.records] == ["1"]
     assert sorted(m.record.data["id"] for m in second.records) == ["1", "7"]
+
+
+def test_given_a_new_run_then_its_last_window_is_told_by_the_runs_start_not_the_processs():
+    import time
+
+    from source_hubspot.run_state import RunClock, begin_run
+    from source_hubspot.search import is_last_window_end
+
+    before = int(time.time() * 1000)
+    begin_run()
+    assert before <= RunClock.started_ms <= int(time.time() * 1000)
+    assert is_last_window_end(RunClock.started_ms + 1) and not is_last_window_end(RunClock.started_ms - 60_000)
