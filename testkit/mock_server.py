@@ -209,9 +209,15 @@ BAD_CLIENT_ID = response("oauth_error_bad_client_id")
 BAD_CLIENT_SECRET = response("oauth_error_bad_client_secret")
 
 
-def missing_scopes(scope: str = "crm.objects.contacts.read", legacy: bool = False) -> Dict[str, Any]:
-    """403 MISSING_SCOPES naming `scope`; `legacy` is the older form, with context.requiredScopes."""
+def missing_scopes(scope: str = "crm.objects.contacts.read", legacy: bool = False, documented: bool = False) -> Dict[str, Any]:
+    """403 MISSING_SCOPES naming `scope`: as HubSpot answers (errors[0].context.requiredGranularScopes), the older
+    form (`legacy`: requiredScopes), or the shape of HubSpot's reference examples (`documented`: a top-level
+    context.missingScopes)."""
     body = response("error_403_missing_scopes")
+    if documented:
+        del body["errors"]
+        body["context"] = {"missingScopes": [scope]}
+        return body
     body["errors"][0]["context"] = {"requiredScopes" if legacy else "requiredGranularScopes": [scope]}
     return body
 

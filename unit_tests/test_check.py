@@ -23,6 +23,7 @@ from testkit.mock_server import (
     empty_search_page,
     is_count,
     mock_contacts,
+    missing_scopes,
     mock_missing_scope,
     search_page,
     search_requests,
@@ -128,6 +129,18 @@ def test_given_missing_scopes_when_check_then_fails_naming_scope_and_private_app
     _assert_plain_message(message)
     # A missing scope does not heal by retrying.
     assert len([r for r in api_requests(requests_mock) if r.method == ("GET" if failing == "properties" else "POST")]) == 1
+
+
+def test_given_missing_scopes_in_the_shape_of_hubspots_reference_when_check_then_the_message_names_the_scope(requests_mock):
+    # HubSpot's reference examples put the scopes in a top-level context.missingScopes; its answers have been seen
+    # with errors[0].context.requiredGranularScopes (the test above). Either names the scope.
+    mock_contacts(requests_mock)
+    requests_mock.get(PROPERTIES_URL, status_code=403, json=missing_scopes("crm.objects.contacts.read", documented=True))
+
+    message = _failed_message(run_check_private())
+
+    assert "lacks the scope(s) crm.objects.contacts.read." in message
+    _assert_plain_message(message)
 
 
 def test_given_invalid_private_app_token_when_check_then_fails_naming_access_token_without_retrying(requests_mock):
