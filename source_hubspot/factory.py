@@ -56,6 +56,9 @@ class ClampedCursor(ConcurrentCursor):
 
 
 class HubspotComponentFactory(ModelToComponentFactory):
+    """The CDK's ModelToComponentFactory, building the first-sync and window retrievers around the SimpleRetrievers
+    it builds, and the cursors of incremental streams as ClampedCursors (see the module's docstring)."""
+
     @classmethod
     def taking_over(cls, factory: ModelToComponentFactory, api_budget: APIBudget) -> "HubspotComponentFactory":
         """This factory with `factory`'s fields (the CDK's own, built by the source) and the run's rate budget."""
