@@ -12,6 +12,7 @@ facts come from objects.py.
 | errors.py         | the error handler (a 2xx must carry `results`), the missing-scope test                  |
 | requesters.py     | search, list and id-search requesters; old empty windows answered without a call       |
 | paging.py         | the paginators: `paging.next.after` to its end, keyset paging of searches              |
+| windows.py        | the windowed search streams' retriever: old empty windows skipped, slices hashed once   |
 | records.py        | the decoder and the object streams' extractor (windows checked, archived records)       |
 | associations.py   | association id arrays: v4 batch reads, inline list ids once proved, denied types        |
 | memos.py          | what a run reads once: property definitions, archived records, earliest modification    |
