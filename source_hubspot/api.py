@@ -121,15 +121,21 @@ def millis_of(value: Any) -> Optional[int]:
     return int(moment.timestamp() * 1000)
 
 
+def iso_of_millis(millis: int) -> str:
+    """Epoch milliseconds as HubSpot writes a moment (`2024-05-01T10:00:00.123Z`); OverflowError, ValueError or
+    OSError for one no datetime can hold."""
+    moment = datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"
+
+
 def iso_of_epoch_text(text: str) -> Optional[str]:
     """Epoch milliseconds as ISO-8601 text; None for text that is no epoch or one no datetime can hold."""
     if not text.isdigit():
         return None
     try:
-        moment = datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
+        return iso_of_millis(int(text))
     except (OverflowError, ValueError, OSError):
         return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def as_bool(value: Any) -> Optional[bool]:

@@ -15,13 +15,12 @@ and the ones nobody has found yet. Its cost is one search per window.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_hubspot.api import millis_of
+from source_hubspot.api import iso_of_millis, millis_of
 from source_hubspot.progress import Completeness
 
 MINUTE_MS = 60_000
@@ -42,10 +41,6 @@ def modified_millis(record: Mapping[str, Any], modified_property: str) -> Option
     properties = record.get("properties")
     moment = millis_of(properties.get(modified_property)) if isinstance(properties, Mapping) else None
     return moment if moment is not None else millis_of(record.get("updatedAt"))
-
-
-def iso(millis: int) -> str:
-    return datetime.fromtimestamp(millis / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"
 
 
 class WindowTally:
@@ -103,8 +98,8 @@ def verify(stream: str, object_type: str, tally: WindowTally, counted: Optional[
     if tally.emitted < counted:
         raise AirbyteTracedException(
             message=(
-                f"{stream}: HubSpot counts {counted:,} {object_type} records modified from {iso(tally.low)} to "
-                f"{iso(tally.top)}, but this sync read only {tally.emitted:,} of them: {counted - tally.emitted:,} "
+                f"{stream}: HubSpot counts {counted:,} {object_type} records modified from {iso_of_millis(tally.low)} to "
+                f"{iso_of_millis(tally.top)}, but this sync read only {tally.emitted:,} of them: {counted - tally.emitted:,} "
                 "would have been lost. The sync stopped before its state moved past them, so the next sync reads "
                 "them again. If this repeats, report it with this message."
             ),

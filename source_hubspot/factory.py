@@ -77,7 +77,7 @@ class HubspotComponentFactory(ModelToComponentFactory):
             return retriever  # not a windowed search stream's
         if not hasattr(retriever.record_selector.extractor, "list_requester"):
             return WindowRetriever(retriever)  # the analyst tables' id searches
-        list_reads = bool((model.parameters or {}).get(FIRST_SYNC_READS)) and config.get("first_sync_list_reads", True) is not False
+        list_reads = bool((model.parameters or {}).get(FIRST_SYNC_READS)) and bool(config.get("first_sync_list_reads", True))
         return FirstSyncRetriever(retriever, list_reads=list_reads)
 
     def create_concurrent_cursor_from_datetime_based_cursor(self, *args: Any, **kwargs: Any) -> Any:

@@ -16,7 +16,7 @@ from airbyte_cdk.sources.types import Config, StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_hubspot import objects
-from source_hubspot.api import next_after, parse_body, searched_type
+from source_hubspot.api import next_after, parse_body, results_of, searched_type
 from source_hubspot.batch import association_from_id, association_results
 from source_hubspot.components.analyst_scopes import Unreadable
 from source_hubspot.components.analyst_tables import changed_ids
@@ -44,7 +44,7 @@ class AssociationLabels(ProcessMemo):
     @classmethod
     def _fetch(cls, requester: HttpRequester, pair: str) -> List[Mapping[str, Any]]:
         response = requester.send_request(stream_slice=StreamSlice(partition={"pair": pair}, cursor_slice={}), log_formatter=None)
-        return list(parse_body(response).get("results") or []) if response is not None else []
+        return list(results_of(response)) if response is not None else []
 
     @classmethod
     def label(cls, requester: HttpRequester, pair: str, category: Any, type_id: Any) -> Optional[str]:

@@ -16,7 +16,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_hubspot import objects
-from source_hubspot.api import CursorTrail, millis_of, next_after, parse_body
+from source_hubspot.api import CursorTrail, millis_of, next_after, parse_body, results_of
 from source_hubspot.batch import BodyList
 from source_hubspot.run_state import RunRegistry
 from source_hubspot.search import DAY_MS, EARLIEST_PROBE, EARLIEST_PROBE_BEFORE, EMPTY_WINDOW_AGE_MS
@@ -72,9 +72,10 @@ class ArchivedRecords(ProcessMemo):
                 next_page_token=token,
                 log_formatter=None,
             )
-            body = parse_body(response) if response is not None else {}
-            records.extend(body.get("results") or [])
-            after = next_after(body)
+            if response is None:
+                break
+            records.extend(results_of(response))  # a page without a `results` list fails loudly (api.results_of)
+            after = next_after(parse_body(response))
             if after is None:
                 break
             trail.follow(after)
@@ -88,14 +89,12 @@ class PropertyDefinitions(ProcessMemo):
     @classmethod
     def _fetch(cls, requester: HttpRequester, object_type: str) -> List[Mapping[str, Any]]:
         response = requester.send_request(stream_slice=object_slice(object_type), log_formatter=None)
-        body = parse_body(response) if response is not None else {}
-        results = body.get("results") if isinstance(body, dict) else None
-        if not isinstance(results, list):
+        if response is None:
             raise AirbyteTracedException(
-                message=f"HubSpot's properties API for {object_type} answered without a 'results' list; retry the sync.",
+                message=f"HubSpot's properties API for {object_type} gave no answer; retry the sync.",
                 failure_type=FailureType.transient_error,
             )
-        return [prop for prop in results if isinstance(prop, Mapping) and prop.get("name")]
+        return [prop for prop in results_of(response) if isinstance(prop, Mapping) and prop.get("name")]
 
     _names: ClassVar[Dict[Tuple[str, str], BodyList]] = {}
 
