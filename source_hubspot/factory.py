@@ -1,13 +1,15 @@
 """The CDK's component factory with the connector's two additions, in one place.
 
 airbyte-cdk 7.39's ConcurrentDeclarativeSource builds its ModelToComponentFactory itself and takes none from its
-caller, and the manifest's schema has a slot for neither addition:
+caller, and the manifest's schema has a slot for none of these additions:
 
 - a first sync's retriever (`FirstSyncRetriever`, first_sync.py): the manifest declares which streams read their
   first sync by list and search at once (`first_sync_reads` in a retriever's parameters; the CDK's
   StateDelegatingStream picks that stream when there is no saved state). A `CustomRetriever` would not do: the CDK
   wires a SimpleRetriever's decoder, paginator and selector only when it builds a SimpleRetriever, so this factory
   builds that SimpleRetriever and hands it to the FirstSyncRetriever that reads through it.
+- a windowed search's selector (`components.pages.WindowSelector`), which hands its extractor each answer with the
+  window it answers;
 - every incremental stream's cursor as a `ClampedCursor` (its value never passes the sync's start): the concurrent
   path accepts no custom incremental_sync.
 
@@ -26,6 +28,7 @@ from airbyte_cdk.sources.declarative.retrievers.simple_retriever import SimpleRe
 from airbyte_cdk.sources.streams.call_rate import APIBudget
 from airbyte_cdk.sources.streams.concurrent.cursor import ConcurrentCursor
 
+from source_hubspot.components.pages import PageExtractor, WindowSelector
 from source_hubspot.components.requesters import HubspotSearchRequester, IdSearchRequester
 from source_hubspot.components.windows import WindowRetriever
 
@@ -75,6 +78,8 @@ class HubspotComponentFactory(ModelToComponentFactory):
         retriever = super().create_simple_retriever(model, config, **kwargs)
         if type(retriever) is not SimpleRetriever or not isinstance(retriever.requester, (HubspotSearchRequester, IdSearchRequester)):
             return retriever  # not a windowed search stream's
+        if isinstance(retriever.record_selector.extractor, PageExtractor):
+            retriever.record_selector = WindowSelector.around(retriever.record_selector)
         if not hasattr(retriever.record_selector.extractor, "list_requester"):
             return WindowRetriever(retriever)  # the analyst tables' id searches
         list_reads = bool((model.parameters or {}).get(FIRST_SYNC_READS)) and bool(config.get("first_sync_list_reads", True))

@@ -41,9 +41,9 @@ from source_hubspot.api import CursorTrail, Keyset, RepeatedCursorError, next_af
 from source_hubspot.batch import BodyList, read_batch
 from source_hubspot.budget import set_priority
 from source_hubspot.completeness import WindowTally, checked_top, lookback_ms, modified_millis, verify
-from source_hubspot.components.records import CHECKED_ELSEWHERE
+from source_hubspot.components.pages import Page
 from source_hubspot.components.windows import WindowRetriever
-from source_hubspot.search import DESCENDING_IDS, IDS_ONLY, epoch_millis, is_last_window_end
+from source_hubspot.search import DESCENDING_IDS, IDS_ONLY, window_bounds
 from source_hubspot.progress import ApiCalls, Completeness
 
 logger = logging.getLogger("airbyte")
@@ -145,12 +145,6 @@ def _ids(response: requests.Response, object_type: str) -> List[int]:
         )
 
 
-def _window(stream_slice: Mapping[str, Any]) -> Tuple[int, int]:
-    low = epoch_millis(stream_slice["start_time"]) if stream_slice.get("start_time") else 0
-    high = epoch_millis(stream_slice["end_time"]) if stream_slice.get("end_time") else 2**63
-    return low, (2**63 if is_last_window_end(high) else high)
-
-
 class FirstSyncRead:
     """One window read by both readers. Each reader is two threads: one fetches pages and decides which ids it takes
     (so its next request leaves as soon as the page is parsed), one turns the taken records into output (casting,
@@ -177,7 +171,7 @@ class FirstSyncRead:
                         extra_fields=stream_slice.extra_fields)
             if ids_only else stream_slice
         )
-        self.window = _window(stream_slice)
+        self.window = window_bounds(stream_slice)
         self.out: "queue.Queue[Any]" = queue.Queue(maxsize=_QUEUE_PAGES)
         self.cancelled = threading.Event()
         self.calls = {"list": 0, "search": 0}
@@ -281,8 +275,8 @@ class FirstSyncRead:
             try:
                 self._priority()
                 if kind == "list" and self.ids_only:
-                    self._read_properties(item)
-                records = self._select(item)
+                    item.records = self._read_properties(item.records)
+                records = self.retriever.record_selector.select_page(item, self.records_schema, self.stream_slice)
             except BaseException as error:
                 self._put(self.out, error)
                 return
@@ -299,27 +293,13 @@ class FirstSyncRead:
             except queue.Full:
                 continue
 
-    def _select(self, response: requests.Response) -> List[Any]:
-        setattr(response, CHECKED_ELSEWHERE, True)  # this window is checked here, not page by page in the extractor
-        return list(
-            self.retriever.record_selector.select_records(
-                response=response,
-                stream_state={},
-                records_schema=self.records_schema,
-                stream_slice=self.stream_slice,
-                next_page_token=None,
-            )
-        )
-
-    def _read_properties(self, response: requests.Response) -> None:
-        """Completes an ids-only list page: one `batch/read` (100 ids, every property in its body) replaces each
-        record with HubSpot's current one, keeping the list's inline associations. A record HubSpot reports not
-        found (gone since the list page) is dropped, and so is one changed after the window's end (the next sync
-        reads it); ids a partial answer failed are read again (`read_batch`)."""
-        body = parse_body(response)
-        listed = body.get("results") or []
+    def _read_properties(self, listed: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """The records of an ids-only list page, complete: one `batch/read` (100 ids, every property in its body)
+        replaces each record with HubSpot's current one, keeping the list's inline associations. A record HubSpot
+        reports not found (gone since the list page) is dropped, and so is one changed after the window's end (the
+        next sync reads it); ids a partial answer failed are read again (`read_batch`)."""
         if not listed:
-            return
+            return []
         requester = self.retriever.list_requester
         path = requester.object_path(self.stream_slice).rstrip("/")  # type: ignore[union-attr]
         names = requester.property_names(self.stream_slice)  # type: ignore[union-attr]
@@ -346,7 +326,7 @@ class FirstSyncRead:
             if "associations" in record:
                 full["associations"] = record["associations"]
             completed.append(full)
-        body["results"] = completed
+        return completed
 
     def _in_window(self, record: Mapping[str, Any]) -> bool:
         changed = modified_millis(record, self.modified_property)
@@ -359,14 +339,14 @@ class FirstSyncRead:
             while not self.cancelled.is_set():
                 response = self._page(self.retriever.list_requester, self.list_slice, after)
                 self.calls["list"] += 1
-                body = parse_body(response)
                 ids = _ids(response, self.object_type)
                 taken, finished = meeting.take_list(ids)
                 keep = set(taken)
-                body["results"] = [r for r, i in zip(body["results"], ids) if i in keep and self._in_window(r)]
-                after = next_after(body)
+                records = [r for r, i in zip(page_results(response), ids) if i in keep and self._in_window(r)]
+                after = next_after(parse_body(response))
                 self.list_after = after
-                self._put(pages, response)  # every page whose ids the list took goes on to the output
+                # Every page whose ids the list took goes on to the output.
+                self._put(pages, self._page_of(records, last=after is None or finished, listed=True))
                 if after is not None:
                     self.list_trail.follow(after)
                 if after is None:
@@ -410,12 +390,16 @@ class FirstSyncRead:
                 self.total = body["total"]
             taken, finished = meeting.take_search(ids)
             keep = set(taken)
-            body["results"] = [r for r, i in zip(body["results"], ids) if i in keep]
+            records = [r for r, i in zip(page_results(response), ids) if i in keep]
             keyset = None if finished else keyset.following(ids, next_after(body), endpoint, descending=True)
-            # The extractor holds pages for association batch reads until the last one: say which one that is.
-            if keyset is None:
-                body.pop("paging", None)
-            self._put(pages, response)
+            # The extractor holds search pages for association batch reads until the reader's last one.
+            self._put(pages, self._page_of(records, last=keyset is None, listed=False))
+
+    def _page_of(self, records: List[Any], last: bool, listed: bool) -> Page:
+        """A page of the records a reader took: its window is checked against HubSpot's count here (`records`), not
+        page by page in the extractor."""
+        return Page(records=records, object_type=self.object_type, window=self.window, last=last, listed=listed,
+                    checked=False)
 
 
 def _reason(error: BaseException) -> str:

@@ -3,16 +3,13 @@
 Every search is one window of an object's modification date, keyset-paged on `hs_object_id` (api.Keyset): the
 body's filters say "id above the last id read" and the window's bounds (`search_body`). The sync's last window has
 no end filter (`window_filters`); a first sync's search reader pages ids downward (`DESCENDING_IDS`). A window's
-bounds are read back from the request that produced a page (`window_of`): they name the page's partition.
+bounds, as its filters have them, are `window_bounds` of its slice.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
-
-import orjson
-import requests
 
 from source_hubspot.api import Keyset, millis_of
 from source_hubspot.run_state import RunClock
@@ -119,17 +116,10 @@ def search_body(
     return body
 
 
-def window_of(response: requests.Response) -> Tuple[int, int]:
-    """The modification-date bounds (epoch ms) of the search request that produced this page."""
-    low, high = 0, 2**63
-    try:
-        body = orjson.loads(response.request.body or b"{}")
-        for group in body.get("filterGroups") or []:
-            for condition in group.get("filters") or []:
-                if condition.get("operator") == "GTE":
-                    low = int(condition["value"])
-                elif condition.get("operator") == "LTE":
-                    high = int(condition["value"])
-    except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError):
-        pass
-    return low, high
+def window_bounds(stream_slice: Optional[Mapping[str, Any]]) -> Tuple[int, int]:
+    """The bounds (epoch ms) of the slice's window of the modification date, as its search filters them
+    (`window_filters`): from 0 without a start; to 2**63 without an end, and for the sync's last window."""
+    stream_slice = stream_slice or {}
+    low = epoch_millis(stream_slice["start_time"]) if stream_slice.get("start_time") else 0
+    high = epoch_millis(stream_slice["end_time"]) if stream_slice.get("end_time") else 2**63
+    return low, (2**63 if is_last_window_end(high) else high)

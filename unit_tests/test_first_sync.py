@@ -18,6 +18,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_hubspot.search import DESCENDING_IDS, keyset_of
+from source_hubspot.components.pages import Page
 from source_hubspot.components.windows import SliceHashedOnce
 from source_hubspot.first_sync import FirstSyncRead, IdMeeting
 from testkit.mock_server import associated, associations_batch, list_page, search_page
@@ -72,16 +73,14 @@ class Portal:
         start = int((next_page_token or {}).get("next_page_token") or 0)
         page = self.list_order[start : start + 7]
         after = str(start + 7) if start + 7 < len(self.list_order) else None
-        response = _response("GET", list_page([dict(self.records[i]) for i in page], after=after))
-        response.fails = self.records_fail_at is not None and self.list_calls >= self.records_fail_at  # type: ignore[attr-defined]
-        return response
+        return _response("GET", list_page([dict(self.records[i]) for i in page], after=after))
 
-    def select(self, response: requests.Response, **_: Any) -> List[Dict[str, Any]]:
-        if getattr(response, "fails", False):
+    def select(self, page: Page, *_: Any) -> List[Dict[str, Any]]:
+        """The output of a page a reader made (the selector's `select_page`)."""
+        if page.listed and self.records_fail_at is not None and self.list_calls >= self.records_fail_at:
             raise AirbyteTracedException(message="HubSpot answered 403 for an association of this page.")
-        from source_hubspot.api import parse_body
-
-        return list(parse_body(response)["results"])
+        assert not page.checked  # the first sync checks its window itself
+        return list(page.records)
 
     def serve_block_late(self, start: int, size: int) -> List[int]:
         """HubSpot's list serves a block of ids (pages still ascending) after all the others."""
@@ -125,7 +124,7 @@ def _read(portal: Portal) -> List[str]:
         name="contacts",
         requester=SimpleNamespace(send_request=portal.search_page),
         list_requester=SimpleNamespace(send_request=portal.list_page, object_type_of=lambda stream_slice: "contacts"),
-        record_selector=SimpleNamespace(select_records=portal.select, extractor=SimpleNamespace(count_modified=portal.count)),
+        record_selector=SimpleNamespace(select_page=portal.select, extractor=SimpleNamespace(count_modified=portal.count)),
         config={"lookback_minutes": 0},
     )
     read = FirstSyncRead(retriever, {}, StreamSlice(partition={}, cursor_slice=WINDOW))  # type: ignore[arg-type]

@@ -7,8 +7,6 @@ import threading
 from dataclasses import InitVar, dataclass, field
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple, Union
 
-import requests
-from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.declarative.partition_routers.list_partition_router import ListPartitionRouter
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
@@ -16,14 +14,14 @@ from airbyte_cdk.sources.types import Config, StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_hubspot import objects
-from source_hubspot.api import next_after, parse_body, results_of, searched_type
+from source_hubspot.api import results_of
 from source_hubspot.batch import association_from_id, association_results
 from source_hubspot.components.analyst_scopes import Unreadable
 from source_hubspot.components.analyst_tables import changed_ids
 from source_hubspot.components.errors import is_missing_scope
 from source_hubspot.components.memos import ProcessMemo
+from source_hubspot.components.pages import Page, PageExtractor
 from source_hubspot.constants import ASSOCIATION_BATCH_SIZE
-from source_hubspot.search import window_of
 
 
 @dataclass
@@ -55,7 +53,7 @@ class AssociationLabels(ProcessMemo):
 
 
 @dataclass
-class AssociationLinksExtractor(RecordExtractor):
+class AssociationLinksExtractor(PageExtractor):
     """Turns pages of changed from-record ids into one row per (from, to, association type) link.
 
     Ids are gathered across search pages until a full v4 batch (1,000 inputs) is ready, or the window's last page
@@ -79,15 +77,13 @@ class AssociationLinksExtractor(RecordExtractor):
         self._lock = threading.Lock()
         self._pending: Dict[Tuple[str, str, str], List[Tuple[str, Any]]] = {}
 
-    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        from_type = searched_type(response)
-        key = (from_type, *window_of(response))
-        changed = changed_ids(response)
-        last = next_after(parse_body(response)) is None
+    def page_records(self, page: Page) -> Iterable[MutableMapping[str, Any]]:
+        from_type = page.object_type
+        key = (from_type, *page.window)
         with self._lock:
             pending = self._pending.setdefault(key, [])
-            pending.extend(changed)
-            if last:
+            pending.extend(changed_ids(page))
+            if page.last:
                 ready = self._pending.pop(key)
             elif len(pending) >= ASSOCIATION_BATCH_SIZE:
                 ready, pending[:] = pending[: ASSOCIATION_BATCH_SIZE], pending[ASSOCIATION_BATCH_SIZE :]

@@ -12,16 +12,17 @@ from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordEx
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 
 from source_hubspot.run_state import Once
-from source_hubspot.api import as_bool, as_number, iso_of_epoch_text, results_of, searched_type
+from source_hubspot.api import as_bool, as_number, iso_of_epoch_text, results_of
 from source_hubspot.batch import read_batch
 from source_hubspot.components.analyst_scopes import history_properties
+from source_hubspot.components.pages import Page, PageExtractor
 
 logger = logging.getLogger("airbyte")
 
 
-def changed_ids(response: requests.Response) -> List[Tuple[str, Any]]:
+def changed_ids(page: Page) -> List[Tuple[str, Any]]:
     """(id, updatedAt) of each record of a search page: updatedAt is the cursor of every row derived from it."""
-    return [(str(record["id"]), record.get("updatedAt")) for record in results_of(response) if "id" in record]
+    return [(str(record["id"]), record.get("updatedAt")) for record in page.records]
 
 
 @dataclass
@@ -76,7 +77,7 @@ class PipelineStagesExtractor(RecordExtractor):
 
 
 @dataclass
-class PropertyHistoryExtractor(RecordExtractor):
+class PropertyHistoryExtractor(PageExtractor):
     """Turns a page of changed record ids into one row per version of each configured property.
 
     HubSpot returns history only from batch reads (or lists) with `propertiesWithHistory`, at most 50 records per
@@ -93,8 +94,8 @@ class PropertyHistoryExtractor(RecordExtractor):
         self.batch_size = int(parameters["history_batch_size"])
         self.properties = history_properties(self.config, str(parameters["history_properties_key"]), self.object_type)
 
-    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        changed = dict(changed_ids(response))
+    def page_records(self, page: Page) -> Iterable[MutableMapping[str, Any]]:
+        changed = dict(changed_ids(page))
         if not changed or not self.properties:
             return []
         object_type = self.object_type
@@ -129,7 +130,7 @@ class PropertyHistoryExtractor(RecordExtractor):
 
 
 @dataclass
-class MergesExtractor(RecordExtractor):
+class MergesExtractor(PageExtractor):
     """One row per record merged into a surviving record, from the survivor's `hs_merged_object_ids` (and, for
     contacts, `hs_calculated_merged_vids` = "vid:epoch-ms;...", which also says when). CDK type that nearly fits:
     DpathExtractor; parsing two list formats into rows is beyond a declarative extractor.
@@ -138,10 +139,10 @@ class MergesExtractor(RecordExtractor):
     config: Optional[Mapping[str, Any]] = None
     parameters: InitVar[Optional[Mapping[str, Any]]] = None
 
-    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        object_type = searched_type(response)
+    def page_records(self, page: Page) -> Iterable[MutableMapping[str, Any]]:
+        object_type = page.object_type
         rows: List[MutableMapping[str, Any]] = []
-        for record in results_of(response):
+        for record in page.records:
             properties = record.get("properties") or {}
             merged_at: Dict[str, Optional[str]] = {}
             for item in str(properties.get("hs_calculated_merged_vids") or "").split(";"):

@@ -10,22 +10,17 @@ from typing import Any, Dict, Iterable, List, Mapping, MutableMapping, Optional,
 
 import requests
 from airbyte_cdk.sources.declarative.decoders.json_decoder import JsonDecoder
-from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 
 from source_hubspot import objects
-from source_hubspot.api import listed_type, millis_of, next_after, page_results, parse_body, searched_type
+from source_hubspot.api import millis_of, parse_body
 from source_hubspot.budget import closing_call
 from source_hubspot.completeness import WindowTally, checked_top, count_body, lookback_ms, total_of, verify
 from source_hubspot.components.associations import AssociationArrays
 from source_hubspot.components.memos import ArchivedRecords
+from source_hubspot.components.pages import Page, PageExtractor
 from source_hubspot.constants import ASSOCIATION_BATCH_SIZE
 from source_hubspot.progress import Completeness
-from source_hubspot.search import window_of
-
-# Set on a search page whose window another reader checks (a first sync's, first_sync.py).
-CHECKED_ELSEWHERE = "_hubspot_checked_elsewhere"
-
 
 class HubspotJsonDecoder(JsonDecoder):
     """Parses each response body once with orjson and keeps it on the response (api.parse_body).
@@ -42,8 +37,8 @@ class HubspotJsonDecoder(JsonDecoder):
 
 
 @dataclass
-class HubspotRecordExtractor(RecordExtractor):
-    """Returns `body["results"]` and attaches association id arrays read with v4 batch calls.
+class HubspotRecordExtractor(PageExtractor):
+    """A page's records (`body["results"]`, read by pages.WindowSelector) with association id arrays attached.
 
     CDK type that nearly fits: DpathExtractor, which walks every node of a wide page; and attaching associations
     needs extra batch requests per page (HubSpot's search returns none), which no declarative extractor can make.
@@ -78,55 +73,49 @@ class HubspotRecordExtractor(RecordExtractor):
             return self.associations
         return list(objects.object_type(object_type).associations)
 
-    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[str, Any]]:
-        body = parse_body(response)
-        records = page_results(response, self.object_type)
-        if response.request is not None and response.request.method == "GET":
+    def page_records(self, page: Page) -> Iterable[MutableMapping[str, Any]]:
+        records, object_type = page.records, page.object_type
+        if page.listed:
             # A list page: its associations came inline, and a list has no windows to hold pages for.
-            object_type = self.object_type or listed_type(response)
             self._arrays.attach_inline(records, object_type, self._associations_of(object_type))
             return records
-        object_type = self.object_type or searched_type(response)
-        last_page = next_after(body) is None
-        if not getattr(response, CHECKED_ELSEWHERE, False):
-            self._tally_window(response, object_type, records, last_page)
+        if page.checked:
+            self._tally_window(page)
         associations = self._associations_of(object_type)
         if associations and self.associations_requester is not None:
             # Pages wait here until 1,000 ids can go in one association batch read per type (search pages hold
             # 200), or the window ends: a fifth of the association calls. Keyed by the window this page is from.
-            key = (object_type, *window_of(response))
+            key = (object_type, *page.window)
             with self._held_lock:
                 held = self._held.setdefault(key, [])
                 held.extend(records)
-                if not last_page and len(held) < ASSOCIATION_BATCH_SIZE:
+                if not page.last and len(held) < ASSOCIATION_BATCH_SIZE:
                     return []
                 records = self._held.pop(key)
             if records:
                 self._arrays.attach(records, object_type, associations)
-        if self._include_archived and self.archived_requester is not None and last_page:
-            records = records + self._archived_in_window(response, object_type)
+        if self._include_archived and self.archived_requester is not None and page.last:
+            records = records + self._archived_in_window(page)
         return records
 
-    def _tally_window(
-        self, response: requests.Response, object_type: str, records: List[MutableMapping[str, Any]], last_page: bool
-    ) -> None:
+    def _tally_window(self, page: Page) -> None:
         """Counts a search window's records as they arrive and, on its last page, checks them against HubSpot's
         count (completeness.py) before the window's records, and with them its state, leave the extractor."""
-        low, high = window_of(response)
-        key = (object_type, low, high)
+        low, high = page.window
+        key = (page.object_type, low, high)
         with self._held_lock:
             if key not in self._tallies:
                 top = checked_top(low, high, self._lookback_ms, int(time.time() * 1000))
-                modified = objects.object_type(object_type).modified_property
+                modified = objects.object_type(page.object_type).modified_property
                 self._tallies[key] = WindowTally(modified, low, top, high) if top is not None else None
                 if top is None:
                     Completeness.unchecked(self.stream, "every record it read was modified within lookback_minutes")
-            tally = self._tallies[key] if not last_page else self._tallies.pop(key)
+            tally = self._tallies[key] if not page.last else self._tallies.pop(key)
         if tally is None:
             return
-        tally.add(records)
-        if last_page:
-            verify(self.stream, object_type, tally, self.count_modified(object_type, tally.low, tally.top))
+        tally.add(page.records)
+        if page.last:
+            verify(self.stream, page.object_type, tally, self.count_modified(page.object_type, tally.low, tally.top))
 
     def count_modified(self, object_type: str, low: int, top: int, extra_filters: Iterable[Dict[str, Any]] = ()) -> Optional[int]:
         """HubSpot's count of the records of `object_type` modified in [low, top] (epoch ms), with more filters."""
@@ -139,7 +128,7 @@ class HubspotRecordExtractor(RecordExtractor):
             )
         return total_of(parse_body(response)) if response is not None else None
 
-    def _archived_in_window(self, response: requests.Response, object_type: str) -> List[MutableMapping[str, Any]]:
+    def _archived_in_window(self, page: Page) -> List[MutableMapping[str, Any]]:
         """Archived records whose archiving moment falls in this page's window, emitted with the window's last page.
 
         Search never returns archived records; HubSpot lists them (for 90 days) with `archived=true`. The list is
@@ -148,8 +137,8 @@ class HubspotRecordExtractor(RecordExtractor):
         `archivedAt`, not of its `updatedAt`: archiving does not move HubSpot's modification date, so a record
         archived since the last sync usually has an `updatedAt` in a window read long ago.
         """
-        low, high = window_of(response)
-        archived = ArchivedRecords.get(self.archived_requester, object_type)
+        low, high = page.window
+        archived = ArchivedRecords.get(self.archived_requester, page.object_type)
         chosen = []
         for record in archived:
             changed = _archived_millis(record)
