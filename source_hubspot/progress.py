@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, ClassVar, Dict, Iterable, List, Optional, Tuple
 
 import orjson
 import requests
@@ -31,12 +31,7 @@ DEFAULT_INTERVAL_SECONDS = 5.0
 # Calls made by no stream's reading thread (none are expected during a read): counted in the total only.
 UNATTRIBUTED = ""
 
-_RECORD = '{"type":"RECORD"'
-_RECORD_STREAM = '{"type":"RECORD","record":{"stream":"'
-_RECORD_STREAM_BYTES = _RECORD_STREAM.encode()
 _TRACE = '{"type":"TRACE"'
-_ARCHIVED = '"archived":true'
-_ARCHIVED_BYTES = _ARCHIVED.encode()
 _ATTEMPTED = "_hubspot_attempted"
 
 
@@ -255,11 +250,12 @@ class StreamProgress:
 
 
 class SyncProgress:
-    """Counts the lines a `read` prints, logs progress every `interval` seconds and the sync report at the end.
+    """Counts what a `read` prints, logs progress every `interval` seconds and the sync report at the end.
 
     `write` receives a batch of complete lines and must print them under the lock of the main loop's printing, so
-    a progress line never splits another line. Use as a context manager around the loop that prints the messages
-    and call `observe` with each line before printing it; leaving the context logs the report.
+    a progress line never splits another line. Use as a context manager around the loop that prints the messages;
+    before printing, call `observe_record` with each record's stream (and whether it is archived) and `observe`
+    with every other line; leaving the context logs the report.
     """
 
     def __init__(
@@ -267,18 +263,14 @@ class SyncProgress:
         write: Callable[[List[str]], None],
         streams: Iterable[str] = (),
         interval: Optional[float] = None,
-        count_archived: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._write = write
-        # Search never returns archived records: without include_archived no line needs the (10 KB) scan.
-        self._archived_marker = _ARCHIVED if count_archived else None
         self._interval = interval_seconds() if interval is None else interval
         self._clock = clock
         self._began = clock()
         self._lock = threading.Lock()
         self._streams: Dict[str, StreamProgress] = {}
-        self._streams_by_raw_name: Dict[bytes, StreamProgress] = {}
         for name in streams:
             self._stream(name)
         self._sync_errors: List[str] = []
@@ -305,30 +297,15 @@ class SyncProgress:
         self._write(self.report_lines())
 
     def observe(self, line: str) -> None:
-        """Counts one printed line; RECORD lines cost a prefix test, a search and an increment."""
-        if line.startswith(_RECORD):
-            if line.startswith(_RECORD_STREAM):
-                start = len(_RECORD_STREAM)
-            else:
-                start = line.find('"stream":"') + len('"stream":"')
-            name = line[start : line.find('"', start)]
-            stream = self._streams.get(name) or self._stream(name)
-            stream.records += 1
-            if self._archived_marker is not None and self._archived_marker in line and _archived(line):
-                stream.archived += 1
-        elif line.startswith(_TRACE):
+        """Takes one printed line other than a record's: stream statuses and errors."""
+        if line.startswith(_TRACE):
             self._observe_trace(line)
 
-    def observe_record(self, line: bytes) -> None:
-        """Counts one RECORD line that run.py writes as UTF-8 bytes; those lines start with `_RECORD_STREAM`."""
-        start = len(_RECORD_STREAM_BYTES)
-        raw_name = line[start : line.index(b'"', start)]
-        stream = self._streams_by_raw_name.get(raw_name)
-        if stream is None:
-            name = raw_name.decode()
-            stream = self._streams_by_raw_name[raw_name] = self._streams.get(name) or self._stream(name)
+    def observe_record(self, name: str, archived: bool) -> None:
+        """Counts one record of stream `name` as it is printed."""
+        stream = self._streams.get(name) or self._stream(name)
         stream.records += 1
-        if self._archived_marker is not None and _ARCHIVED_BYTES in line and _archived(line):
+        if archived:
             stream.archived += 1
 
     def _observe_trace(self, line: str) -> None:
@@ -442,14 +419,6 @@ class SyncProgress:
         figures = _figures(records, archived, _total_calls(calls.values()), now - self._began)
         lines.append(log_line(f"sync report total: {summary}, {figures}"))
         return lines
-
-
-def _archived(line: Union[str, bytes]) -> bool:
-    """The record's own `archived` is true (the fast substring test can also match a nested key)."""
-    try:
-        return orjson.loads(line)["record"]["data"].get("archived") is True
-    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
-        return False
 
 
 def _total_calls(counts: Iterable[CallCounts]) -> CallCounts:

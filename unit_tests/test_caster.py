@@ -7,7 +7,7 @@ import pytest
 from source_hubspot import speedups
 from source_hubspot.components import casting as components
 from source_hubspot.components import values as value_casts
-from source_hubspot.components.casting import NULL_FREE_STREAMS, HubspotRecordCaster
+from source_hubspot.components.casting import HubspotRecordCaster
 from source_hubspot.components.schema import build_object_schema
 from source_hubspot.progress import UncastValues
 
@@ -132,14 +132,12 @@ def test_given_boolean_texts_when_cast_then_known_words_become_booleans_and_the_
 
 
 @pytest.mark.usefixtures("caster_path")
-def test_given_top_level_nulls_when_cast_then_they_are_left_out_and_the_stream_is_known_to_be_null_free():
-    # The emitted record leaves top-level nulls out; the caster, the last step before emission, already does, so
-    # run.py need not search a wide record's hundreds of columns for them.
+def test_given_top_level_nulls_when_cast_then_they_are_left_out():
+    # The emitted record leaves top-level nulls out; the caster, the last step before emission, already does.
     caster = HubspotRecordCaster(parameters={"name": "a_cast_stream"})
     record = {"id": "7", "archivedAt": None, "archived": False, "companies": None, "properties": {"city": None, "amount": "3"}}
     caster.transform(record, _schema())
     assert record == {"id": "7", "archived": False, "properties": {"city": None, "amount": 3}, "properties_amount": 3}
-    assert "a_cast_stream" in NULL_FREE_STREAMS
 
 
 # ---------------------------------------------------------------------------------------------------- random values
@@ -417,7 +415,6 @@ def test_given_a_record_with_integers_past_64_bits_when_printed_then_the_line_ha
 
     import source_hubspot.run as run_module
 
-    monkeypatch.setattr(run_module, "NULL_FREE_STREAMS", set())
     long = "7" * 5000
     data = {"id": "1", "properties": {"amount": 123456789012345678901234567890, "huge": -value_casts._int_of_digits(long),
                                       "small": 12345678901234567890, "list": [2**64, None]},

@@ -12,7 +12,7 @@ from airbyte_cdk.logger import PRINT_BUFFER
 
 import source_hubspot.run as run_module
 from source_hubspot import speedups
-from source_hubspot.run import _cdk_message_to_string, _message_to_output, _message_to_string, _RecordBytes, _StdoutBytes
+from source_hubspot.run import RecordLine, _cdk_message_to_string, _message_to_output, _message_to_string, _RecordBytes, _StdoutBytes
 
 
 @pytest.mark.parametrize("namespace", [None, "hubspot"])
@@ -26,7 +26,6 @@ from source_hubspot.run import _cdk_message_to_string, _message_to_output, _mess
     ],
 )
 def test_given_a_record_when_serialized_then_the_line_equals_the_cdks(data, namespace, monkeypatch):
-    monkeypatch.setattr(run_module, "NULL_FREE_STREAMS", set())  # other tests' casters registered "contacts"
     message = AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream="contacts", data=data, emitted_at=1700000000000, namespace=namespace))
     assert _message_to_string(message) == _cdk_message_to_string(message)
     # The read loop of run.py takes the same line as UTF-8 bytes.
@@ -61,14 +60,24 @@ def test_given_other_messages_when_serialized_then_the_cdk_writes_them():
     assert _message_to_string(message) == _cdk_message_to_string(message)
 
 
-def test_given_a_stream_the_caster_cleans_when_serialized_then_its_columns_are_not_searched_for_nulls(monkeypatch):
-    # The caster leaves out top-level nulls of its streams (unit_tests/test_caster.py); the serializer trusts it.
-    monkeypatch.setattr(run_module, "NULL_FREE_STREAMS", {"contacts"})
-    data = {"id": "1", "properties_city": "Lyon"}
+@pytest.mark.parametrize(
+    "data, archived",
+    [
+        ({"id": "1", "archived": True}, True),
+        ({"id": "2", "archived": False, "properties": {"nested": {"archived": True}}}, False),
+        ({"id": "3", "properties": {"notes": 'said "archived":true in text'}}, False),
+        ({"id": "4", "archived": True, "properties": {"huge": 2**70}}, True),  # written with its exact digits
+    ],
+)
+def test_given_a_record_when_serialized_then_its_line_says_its_stream_and_whether_it_is_archived(data, archived):
+    # The progress report counts records by what the line says of itself (SyncProgress.observe_record).
     message = AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream="contacts", data=data, emitted_at=1))
-    assert _message_to_string(message) == _cdk_message_to_string(message)
-    other = AirbyteMessage(type=Type.RECORD, record=AirbyteRecordMessage(stream="owners", data={"id": "1", "email": None}, emitted_at=1))
-    assert _message_to_string(other) == _cdk_message_to_string(other)
+    _RecordBytes.enabled = True
+    try:
+        line = _message_to_output(message)
+    finally:
+        _RecordBytes.enabled = False
+    assert isinstance(line, RecordLine) and (line.stream, line.archived) == ("contacts", archived)
 
 
 def test_given_a_record_when_the_concurrent_read_makes_its_message_then_the_record_is_not_copied():

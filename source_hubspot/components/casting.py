@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.sources.utils.transform import TransformConfig, TypeTransformer
 
@@ -39,11 +39,6 @@ def caster_for(schema: Mapping[str, Any]) -> Callable[[Any], Any]:
     if schema.get("format") == "date":
         return _cast_date
     return _cast_string
-
-
-# Streams whose records leave the caster without top-level nulls (the last step before they are emitted): the
-# serializer in run.py need not look through their hundreds of columns for one to leave out.
-NULL_FREE_STREAMS: Set[str] = set()
 
 
 # The caster's loop in C (source_hubspot/_casts.c), built by setup.py where a C compiler is found; without it the
@@ -115,10 +110,7 @@ class HubspotRecordCaster(TypeTransformer):
 
     def __init__(self, config: Optional[Mapping[str, Any]] = None, parameters: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> None:
         super().__init__(TransformConfig.NoTransform)
-        stream = (parameters or {}).get("name")
-        if stream:
-            NULL_FREE_STREAMS.add(stream)
-        self._stream = str(stream or "")
+        self._stream = str((parameters or {}).get("name") or "")
         self._casters: Dict[int, _SchemaCasts] = {}
         self._c_loop = c_caster_switched_on()
         if self._c_loop and _native_cast_properties is None and not _NATIVE_MISSING_LOGGED:
