@@ -163,22 +163,25 @@ usual_datetime(PyObject *text, Py_ssize_t length)
            && digits_value(chars, 17, 19, &second) && hour < 24 && minute < 60 && second < 60;
 }
 
-/* Whether `value` is a text of whitespace only (or none): a value whose cast to None is not counted (_is_blank). */
+/* Whether `value` is a text of whitespace only (or none): a value whose cast to None is not counted (_is_blank).
+ * Asked only of values a cast turned to None, so str.isspace itself answers, as in the Python loop. */
 static int
 is_blank(PyObject *value)
 {
     if (!PyUnicode_Check(value)) {
         return 0;
     }
-    int kind = PyUnicode_KIND(value);
-    const void *data = PyUnicode_DATA(value);
-    Py_ssize_t length = PyUnicode_GET_LENGTH(value);
-    for (Py_ssize_t i = 0; i < length; i++) {
-        if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
-            return 0;
-        }
+    if (PyUnicode_GET_LENGTH(value) == 0) {
+        return 1;
     }
-    return 1;
+    PyObject *answer = PyObject_CallMethod(value, "isspace", NULL);
+    if (answer == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int blank = answer == Py_True;
+    Py_DECREF(answer);
+    return blank;
 }
 
 /* The number cast: int() of up to 18 ASCII digits, float() of a text with a '.' (None when float() refuses it or

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
@@ -50,9 +50,8 @@ class ProcessMemo(RunRegistry):
                 cls._by_key[key] = cls._fetch(requester, object_type)
             return cls._by_key[key]
 
-    @classmethod
-    def _fetch(cls, requester: HttpRequester, object_type: str) -> List[Mapping[str, Any]]:
-        raise NotImplementedError
+    # What a kind reads for one object type (a classmethod of each kind): `_fetch(requester, object_type)`.
+    _fetch: ClassVar[Callable[[HttpRequester, str], Any]]
 
 
 class ArchivedRecords(ProcessMemo):
