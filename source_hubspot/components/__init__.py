@@ -10,9 +10,10 @@ facts come from objects.py.
 | ----------------- | --------------------------------------------------------------------------------------- |
 | auth.py           | the private-app and OAuth authenticators, the daily-limit guard (DailyLimit)            |
 | errors.py         | the error handler (a 2xx must carry `results`), the missing-scope test                  |
-| requesters.py     | search, list and id-search requesters; old empty windows answered without a call       |
+| requesters.py     | search, list and id-search requesters                                                   |
 | paging.py         | the paginators: `paging.next.after` to its end, keyset paging of searches              |
 | windows.py        | the windowed search streams' retriever: old empty windows skipped, slices hashed once   |
+| pages.py          | a windowed search's page (records, object type, window, last page) and its selector     |
 | records.py        | the decoder and the object streams' extractor (windows checked, archived records)       |
 | associations.py   | association id arrays: v4 batch reads, inline list ids once proved, denied types        |
 | memos.py          | what a run reads once: property definitions, archived records, earliest modification    |
