@@ -150,6 +150,12 @@ class HubspotRecordCaster(TypeTransformer):
                 del record[key]
         values = record.get("properties")
         if isinstance(values, dict):
+            if len(values) < len(casts.table):
+                # HubSpot's answers name every property asked for, null when it has no value; its published
+                # documents let a property without a value be left out. Either way the record names each one.
+                for name in casts.table:
+                    if name not in values:
+                        values[name] = None
             failed: List[Any] = []
             if self._c_loop and _native_cast_properties is not None:
                 casts.cast_natively(record, values, failed)
