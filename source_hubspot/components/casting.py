@@ -112,9 +112,20 @@ class HubspotRecordCaster(TypeTransformer):
 
     config: Mapping[str, Any]
     parameters: Mapping[str, Any]
+    absent_as_null: bool
 
-    def __init__(self, config: Optional[Mapping[str, Any]] = None, parameters: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        config: Optional[Mapping[str, Any]] = None,
+        parameters: Optional[Mapping[str, Any]] = None,
+        absent_as_null: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(TransformConfig.NoTransform)
+        # The manifest's streams ask HubSpot for every property of their schema. HubSpot's answers name each one, null
+        # when it has no value; its published documents let such a property be left out. With `absent_as_null` a
+        # property of the schema that an answer left out is null in the record, so both answers give one record.
+        self._absent_as_null = bool(absent_as_null)
         stream = (parameters or {}).get("name")
         if stream:
             NULL_FREE_STREAMS.add(stream)
@@ -150,9 +161,7 @@ class HubspotRecordCaster(TypeTransformer):
                 del record[key]
         values = record.get("properties")
         if isinstance(values, dict):
-            if len(values) < len(casts.table):
-                # HubSpot's answers name every property asked for, null when it has no value; its published
-                # documents let a property without a value be left out. Either way the record names each one.
+            if self._absent_as_null and len(values) < len(casts.table):
                 for name in casts.table:
                     if name not in values:
                         values[name] = None
