@@ -350,3 +350,15 @@ def test_given_the_contracts_limits_then_the_sandbox_enforces_the_same_numbers()
 ])
 def test_given_a_versioned_path_when_its_kind_is_asked_then_the_version_segment_does_not_matter(path, kind):
     assert contract.endpoint_kind("POST", path) == kind
+
+
+@pytest.mark.parametrize("absent_as_null", [True, False])
+def test_given_an_answer_that_leaves_a_property_out_when_cast_then_it_is_null_only_with_absent_as_null(absent_as_null):
+    from source_hubspot.components.casting import HubspotRecordCaster
+
+    schema = {"properties": {"properties": {"type": "object", "properties": {
+        "email": {"type": ["null", "string"]}, "amount": {"type": ["null", "number"]}}}}}
+    record = {"id": "1", "properties": {"email": "a@example.com"}}
+    HubspotRecordCaster(absent_as_null=absent_as_null).transform(record, schema)
+    expected = {"email": "a@example.com", "amount": None} if absent_as_null else {"email": "a@example.com"}
+    assert record["properties"] == expected
