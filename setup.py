@@ -24,7 +24,9 @@ setup(
         "orjson>=3.9",
     ],
     extras_require={
-        "dev": ["pytest>=8", "requests-mock>=1.11", "pytest-timeout>=2.3", "pytest-xdist>=3.5"],
+        # hubspot-api-client: HubSpot's published API contract as Python models, for the contract tests only
+        # (unit_tests/test_contract.py); never in the runtime install or the image.
+        "dev": ["pytest>=8", "requests-mock>=1.11", "pytest-timeout>=2.3", "pytest-xdist>=3.5", "hubspot-api-client==12.0.0"],
     },
     entry_points={"console_scripts": ["source-hubspot=source_hubspot.run:run"]},
 )

@@ -13,4 +13,5 @@ catalog.py     the object types (source_hubspot.objects' registry) and the sandb
 association_types.py  association type ids and labels;  properties.py, schema.py  property definitions
 data.py        the generated records and associations (records.py: a record and its values; values.py: moments, hash)
 faults.py, quirks.py  injected faults and HubSpot's hostile-but-legal answers
+shapes.py      the answers in HubSpot's observed shape (default) or its OpenAPI documents' (`answer_shape`)
 """

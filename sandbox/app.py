@@ -31,6 +31,7 @@ from sandbox.quirks import Quirks
 from sandbox.responses import (HTML_414, HTML_502, RESET, ApiError, Headers, Response, cid, dumps, err_body,
                                json_body, loads, ok)
 from sandbox.search_api import SearchApi
+from sandbox.shapes import DOCUMENTED, documented
 
 AUTH_MESSAGE = ("Authentication credentials not found. This API supports OAuth 2.0 authentication and you can "
                 "find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
@@ -122,6 +123,8 @@ class SandboxApp:
         key = f"{method} {path}"
         resp = self._api(method, raw_path, path, parts.query, headers, body)
         self._count(key, resp.status if isinstance(resp, Response) else "reset")
+        if self.cfg.answer_shape == DOCUMENTED and isinstance(resp, Response) and resp.ctype.startswith("application/json"):
+            resp.body = dumps(documented(loads(resp.body), resp.status, path in TOKEN_PATHS))
         return resp
 
     def _api(self, method: str, raw_path: str, path: str, query: str, headers: Mapping[str, str],

@@ -55,6 +55,8 @@ class SandboxConfig:
     list_order: str = "ascending"
     faults: Optional[dict] = None
     quirks: Optional[dict] = None  # hostile-but-legal answers, off by default: see sandbox/quirks.py
+    # "observed": HubSpot's answers as they really come; "documented": as its OpenAPI documents say (sandbox/shapes.py)
+    answer_shape: str = "observed"
     portal_id: int = 12345678
     owners: int = 10  # active owners (the five hubspot_owner_id values among them)
     archived_owners: int = 3

@@ -4,7 +4,7 @@ GET  /_sandbox/health                         {"ok": true}
 GET  /_sandbox/objects/{type}[/{id}]          records with every property and association (?archived=include|only|
                                               exclude, ?fields=ids for ids alone)
 POST /_sandbox/mutate                         update, create, archive, associate records (sandbox.data.Store.mutate)
-GET|POST /_sandbox/config                     the live settings (LIVE_KEYS, faults, quirks; reset_rate_limits,
+GET|POST /_sandbox/config                     the live settings (LIVE_KEYS incl. answer_shape, faults, quirks; reset_rate_limits,
                                               revoke_refresh_tokens, revoke_access_tokens, add_refresh_token)
 GET  /_sandbox/stats, POST /_sandbox/stats/reset    requests, statuses, tokens issued, faults and quirks given
 GET|POST /_sandbox/analyst/...                owners, links, history, property, merges (sandbox/analyst.py)
@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any, Dict
 from sandbox.faults import Faults
 from sandbox.quirks import Quirks
 from sandbox.responses import ApiError, Query, Response, csv_param, json_body, ok
+from sandbox.shapes import shape_name
 
 if TYPE_CHECKING:
     from sandbox.app import SandboxApp
 
 LIVE_KEYS = ("search_rate", "general_rate", "daily_limit", "latency_ms", "search_lag_seconds", "token_ttl",
              "scopes", "max_url_length", "assoc_page_size", "inline_assoc_limit", "rotate_refresh_token",
-             "list_order")
+             "list_order", "answer_shape")
 
 
 class Control:
@@ -133,6 +134,11 @@ class Control:
                         cfg.rotate_refresh_token = bool(v)
                     elif k == "list_order":
                         cfg.list_order = "scrambled" if v == "scrambled" else "ascending"
+                    elif k == "answer_shape":
+                        try:
+                            cfg.answer_shape = shape_name(v)
+                        except ValueError as e:
+                            raise ApiError(400, {"status": "error", "message": str(e)})
                     else:
                         conv = float if k in ("latency_ms", "search_lag_seconds", "token_ttl") else int
                         setattr(cfg, k, conv(v) if v is not None else 0)

@@ -20,6 +20,7 @@ from sandbox.app import SandboxApp
 from sandbox.catalog import Catalog, default_count
 from sandbox.config import ASSOC_PAGE_SIZE, INLINE_ASSOC_LIMIT, SandboxConfig
 from sandbox.responses import RESET, Response, cid, dumps
+from sandbox.shapes import OBSERVED, SHAPES
 
 __all__ = ["SandboxApp", "SandboxConfig", "RunningSandbox", "run_server", "build_arg_parser", "config_from_args",
            "main"]
@@ -189,6 +190,9 @@ def build_arg_parser() -> argparse.ArgumentParser:
                    help="the order of list pages: by id (HubSpot's) or a fixed scrambled order")
     p.add_argument("--quirks", type=std_json.loads, default=None,
                    help='JSON of hostile-but-legal answers to give (sandbox/quirks.py), e.g. \'{"empty_pages": 0.2}\'')
+    p.add_argument("--answer-shape", choices=SHAPES, default=OBSERVED,
+                   help="answer as HubSpot really does (observed) or as its OpenAPI documents say (documented); "
+                        "sandbox/shapes.py lists the differences")
     p.add_argument("--fault-rate", type=float, default=0.0, help="shorthand for faults.error_rate")
     p.add_argument("--fault-seed", type=int, default=1)
     return p

@@ -309,7 +309,8 @@ class FirstSyncRead:
             self.calls["list"] += 1
             return batch_requester.send_request(
                 path=f"{path}/batch/read",
-                request_body_json={"inputs": BodyList(inputs), "properties": names},
+                # propertiesWithHistory: none, but named: HubSpot's documents make it a required field of the body.
+                request_body_json={"inputs": BodyList(inputs), "properties": names, "propertiesWithHistory": []},
                 log_formatter=None,
             )
 

@@ -7,6 +7,7 @@ source_hubspot alone).
     connector.py     the connector in-process: test configs, catalogs, saved states, read/check/discover
     mock_server.py   HubSpot's API for requests-mock: answers built from responses/*.json, and request matchers
     run_state.py     reset_run_state(): the connector's process-wide state, forgotten in one place
+    contract.py      HubSpot's published contract (hubspot-api-client's models) applied to answers and request bodies
 """
 
 from testkit.run_state import reset_run_state

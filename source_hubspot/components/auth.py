@@ -192,7 +192,7 @@ class HubspotOAuthAuthenticator(GuardsDailyLimit, DeclarativeOauth2Authenticator
             body = response.json() if response is not None else {}
         except ValueError:
             body = {}
-        code = str(body.get("status") or body.get("error") or "") if isinstance(body, dict) else ""
+        code = _refusal_code(body) if isinstance(body, dict) else ""
         detail = str(body.get("message") or "") if isinstance(body, dict) else ""
         message = _REFRESH_ERRORS.get(code)
         if message is None:
@@ -223,6 +223,16 @@ class HubspotOAuthAuthenticator(GuardsDailyLimit, DeclarativeOauth2Authenticator
 
     def get_refresh_token(self) -> Optional[str]:
         return self._rotated_refresh_tokens.get(self._shared_key()) or super().get_refresh_token()
+
+
+def _refusal_code(body: Mapping[str, Any]) -> str:
+    """The token endpoint's reason for refusing (BAD_REFRESH_TOKEN, ...): HubSpot's answers put it in `status`, its
+    published documents in `category` (`status` is then absent, or "error" as in every other error body)."""
+    for key in ("status", "category", "error"):
+        value = body.get(key)
+        if value and value != "error":
+            return str(value)
+    return ""
 
 
 def _as_seconds(value: Any) -> float:

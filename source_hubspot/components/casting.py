@@ -107,9 +107,20 @@ class HubspotRecordCaster(TypeTransformer):
 
     config: Mapping[str, Any]
     parameters: Mapping[str, Any]
+    absent_as_null: bool
 
-    def __init__(self, config: Optional[Mapping[str, Any]] = None, parameters: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        config: Optional[Mapping[str, Any]] = None,
+        parameters: Optional[Mapping[str, Any]] = None,
+        absent_as_null: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(TransformConfig.NoTransform)
+        # The manifest's streams ask HubSpot for every property of their schema. HubSpot's answers name each one, null
+        # when it has no value; its published documents let such a property be left out. With `absent_as_null` a
+        # property of the schema that an answer left out is null in the record, so both answers give one record.
+        self._absent_as_null = bool(absent_as_null)
         self._stream = str((parameters or {}).get("name") or "")
         self._casters: Dict[int, _SchemaCasts] = {}
         self._c_loop = c_caster_switched_on()
@@ -142,6 +153,10 @@ class HubspotRecordCaster(TypeTransformer):
                 del record[key]
         values = record.get("properties")
         if isinstance(values, dict):
+            if self._absent_as_null and len(values) < len(casts.table):
+                for name in casts.table:
+                    if name not in values:
+                        values[name] = None
             failed: List[Any] = []
             if self._c_loop and _native_cast_properties is not None:
                 casts.cast_natively(record, values, failed)
