@@ -15,7 +15,7 @@ and the ones nobody has found yet. Its cost is one search per window.
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils import AirbyteTracedException
@@ -72,16 +72,6 @@ def checked_top(low: int, high: int, lookback: int, now_ms: int) -> Optional[int
     """The last moment of a window [low, high] that its count covers, or None when nothing of it is old enough."""
     top = min(high, now_ms) - lookback
     return top if top >= low else None
-
-
-def count_body(modified_property: str, low: int, top: int, extra_filters: Iterable[Dict[str, Any]] = ()) -> Dict[str, Any]:
-    """A search that only counts: HubSpot's `total` of the records modified in [low, top] (and `extra_filters`)."""
-    filters: List[Dict[str, Any]] = [
-        {"propertyName": modified_property, "operator": "GTE", "value": str(low)},
-        {"propertyName": modified_property, "operator": "LTE", "value": str(top)},
-        *extra_filters,
-    ]
-    return {"filterGroups": [{"filters": filters}], "properties": [modified_property], "limit": 1}
 
 
 def total_of(body: Any) -> Optional[int]:

@@ -9,7 +9,7 @@ bounds, as its filters have them, are `window_bounds` of its slice.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from source_hubspot.api import Keyset, millis_of
 from source_hubspot.run_state import RunClock
@@ -66,17 +66,40 @@ def window_filters(modified_property: str, stream_slice: Optional[Mapping[str, A
     return filters
 
 
+def search_request(
+    filters: Sequence[Sequence[Dict[str, Any]]],
+    properties: Sequence[str],
+    limit: int,
+    descending: bool = False,
+    sort_property: str = "hs_object_id",
+    after: Optional[str] = None,
+) -> Dict[str, Any]:
+    """One search body with every field HubSpot's published contract requires (`filterGroups`, `sorts`,
+    `properties`, `limit`, `after`; "0" is the first result): a filter group per entry of `filters`."""
+    return {
+        "filterGroups": [{"filters": list(group)} for group in filters],
+        "sorts": [{"propertyName": sort_property, "direction": "DESCENDING" if descending else "ASCENDING"}],
+        "properties": properties,
+        "limit": limit,
+        "after": after if after is not None else "0",
+    }
+
+
 def earliest_probe_body(modified_property: str, before: Optional[int] = None) -> Dict[str, Any]:
     """The search that finds an object type's earliest modification: one record, sorted by the modification date;
     with `before`, the check that no record was modified before that moment (epoch ms)."""
-    body: Dict[str, Any] = {
-        "sorts": [{"propertyName": modified_property, "direction": "ASCENDING"}],
-        "properties": [modified_property],
-        "limit": 1,
-    }
-    if before is not None:
-        body["filterGroups"] = [{"filters": [{"propertyName": modified_property, "operator": "LT", "value": str(before)}]}]
-    return body
+    filters = [[{"propertyName": modified_property, "operator": "LT", "value": str(before)}]] if before is not None else []
+    return search_request(filters, [modified_property], 1, sort_property=modified_property)
+
+
+def count_body(modified_property: str, low: int, top: int, extra_filters: Iterable[Dict[str, Any]] = ()) -> Dict[str, Any]:
+    """A search that only counts: HubSpot's `total` of the records modified in [low, top] (and `extra_filters`)."""
+    filters = [
+        {"propertyName": modified_property, "operator": "GTE", "value": str(low)},
+        {"propertyName": modified_property, "operator": "LTE", "value": str(top)},
+        *extra_filters,
+    ]
+    return search_request([filters], [modified_property], 1)
 
 
 def search_body(
@@ -89,7 +112,7 @@ def search_body(
 ) -> Dict[str, Any]:
     """The body of one search page (every search of the connector is written here): the slice's window, keyset on
     `hs_object_id` (descending for a first sync's search reader), these properties; with `has_any_of`, only records
-    that have one of those properties set (one filter group each). HubSpot's `after` is added when the last page
+    that have one of those properties set (one filter group each). HubSpot's `after` goes on when the last page
     came back empty with a next cursor."""
     stream_slice = stream_slice or {}
     if stream_slice.get(EARLIEST_PROBE):
@@ -104,16 +127,8 @@ def search_body(
     else:
         common = []
     common.extend(window_filters(modified_property, stream_slice))
-    groups = [{"filters": [*common, {"propertyName": name, "operator": "HAS_PROPERTY"}]} for name in has_any_of]
-    body: Dict[str, Any] = {
-        "filterGroups": groups or [{"filters": common}],
-        "sorts": [{"propertyName": "hs_object_id", "direction": "DESCENDING" if descending else "ASCENDING"}],
-        "properties": properties,
-        "limit": limit,
-    }
-    if keyset.after is not None:
-        body["after"] = keyset.after
-    return body
+    groups = [[*common, {"propertyName": name, "operator": "HAS_PROPERTY"}] for name in has_any_of]
+    return search_request(groups or [common], properties, limit, descending=descending, after=keyset.after)
 
 
 def window_bounds(stream_slice: Optional[Mapping[str, Any]]) -> Tuple[int, int]:

@@ -246,9 +246,12 @@ def token_response(access_token: str = ACCESS_TOKEN, refresh_token: Optional[str
 
 
 def is_count(request: Any) -> bool:
-    """A completeness check's search (source_hubspot/completeness.py): limit 1, no sort."""
+    """A completeness check's search (source_hubspot/search.count_body): limit 1, a window's two bounds, no id filter."""
     body = json.loads(request.body) if request.body else {}
-    return body.get("limit") == 1 and "sorts" not in body
+    filters = [f for group in body.get("filterGroups") or [] for f in group.get("filters") or []]
+    operators = {f.get("operator") for f in filters}
+    return (body.get("limit") == 1 and {"GTE", "LTE"} <= operators
+            and not any(f.get("propertyName") == "hs_object_id" for f in filters))
 
 
 def mock_search(requests_mock, object_type: str, pages: Any, count: int = 0, api: str = API) -> None:

@@ -69,7 +69,7 @@ def test_given_private_app_when_check_then_succeeds_reading_the_first_window(req
     paths = [(r.method, r.path) for r in api_requests(requests_mock) if not is_count(r)]
     assert paths[:2] == [("GET", "/crm/v3/properties/contacts"), ("POST", "/crm/v3/objects/contacts/search")]
     probe, confirm, page = (r.json() for r in search_requests(requests_mock))
-    assert probe["limit"] == 1 and probe["sorts"][0]["propertyName"] == "lastmodifieddate" and "filterGroups" not in probe
+    assert probe["limit"] == 1 and probe["sorts"][0]["propertyName"] == "lastmodifieddate" and probe["filterGroups"] == []
     assert confirm["limit"] == 1 and confirm["filterGroups"][0]["filters"][0]["operator"] == "LT"
     assert page["limit"] == 200 and len(page["properties"]) == len(CONTACT_PROPERTIES)
     assert sorted(p for _, p in paths[4:]) == [

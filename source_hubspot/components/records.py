@@ -15,12 +15,13 @@ from airbyte_cdk.sources.declarative.requesters.http_requester import HttpReques
 from source_hubspot import objects
 from source_hubspot.api import millis_of, parse_body
 from source_hubspot.budget import closing_call
-from source_hubspot.completeness import WindowTally, checked_top, count_body, lookback_ms, total_of, verify
+from source_hubspot.completeness import WindowTally, checked_top, lookback_ms, total_of, verify
 from source_hubspot.components.associations import AssociationArrays
 from source_hubspot.components.memos import ArchivedRecords
 from source_hubspot.components.pages import Page, PageExtractor
 from source_hubspot.constants import ASSOCIATION_BATCH_SIZE
 from source_hubspot.progress import Completeness
+from source_hubspot.search import count_body
 
 class HubspotJsonDecoder(JsonDecoder):
     """Parses each response body once with orjson and keeps it on the response (api.parse_body).
