@@ -23,6 +23,7 @@ from source_hubspot.components.analyst_tables import changed_ids
 from source_hubspot.components.errors import is_missing_scope
 from source_hubspot.components.memos import ProcessMemo
 from source_hubspot.constants import ASSOCIATION_BATCH_SIZE
+from source_hubspot.paths import api_paths
 from source_hubspot.search import window_of
 
 
@@ -74,7 +75,7 @@ class AssociationLinksExtractor(RecordExtractor):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self.stream = str(parameters["name"])
         self.targets: Dict[str, List[str]] = objects.link_targets()
-        self.associations_path = str(parameters["associations_path"])
+        self.associations_path = api_paths(self.config)["associations"]
         self.backoff = float(self.config.get("retry_backoff_factor", 1) or 0)
         self._lock = threading.Lock()
         self._pending: Dict[Tuple[str, str, str], List[Tuple[str, Any]]] = {}
