@@ -77,12 +77,12 @@ _MATCHERS = [
 ]
 
 
-def family_of(path: str) -> Optional[Tuple[str, str, str]]:
+def family_of(path: str, at_start: bool = False) -> Optional[Tuple[str, str, str]]:
     """(concern, version, the rest after the concern's path) of a request path in either form (after any prefix of
-    api_base_url's), or None when the path is none of FAMILIES':
+    api_base_url's, unless `at_start`), or None when the path is none of FAMILIES':
     `/crm/objects/2026-09/contacts/search` -> ("objects", "2026-09", "contacts/search")."""
     for name, matcher in _MATCHERS:
-        found = matcher.search(path)
+        found = matcher.match(path) if at_start else matcher.search(path)
         if found:
             version = found.group("version") or NUMBERED_VERSION
             return name, version, path[found.end():].strip("/")
