@@ -52,7 +52,7 @@ def _changed_ids(change: Dict[str, List[str]]) -> set:
 
 @pytest.mark.parametrize("api_version", ["v3", "2026-09"])
 def test_given_api_version_when_full_refresh_then_incremental_then_same_records_from_its_own_paths(sandbox, api_version):
-    config = sandbox.oauth_config(api_version=api_version, start_date="2020-01-01T00:00:00Z")
+    config = sandbox.oauth_config(api_version=api_version, start_date="2020-01-01T00:00:00Z", window_days=3650)
     sandbox.reset_stats()
 
     full = run_connector("read", config, configured_catalog(STREAMS))
@@ -74,7 +74,7 @@ def test_given_api_version_when_full_refresh_then_incremental_then_same_records_
 
 
 def test_given_date_version_when_check_discover_and_read_every_stream_then_no_numbered_path_is_called(sandbox):
-    config = sandbox.oauth_config(api_version="2026-09", start_date="2020-01-01T00:00:00Z")
+    config = sandbox.oauth_config(api_version="2026-09", start_date="2020-01-01T00:00:00Z", window_days=3650)
     sandbox.reset_stats()
 
     check = run_connector("check", config)
