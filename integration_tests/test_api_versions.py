@@ -51,7 +51,9 @@ def _changed_ids(change: Dict[str, List[str]]) -> set:
 
 
 @pytest.mark.parametrize("api_version", ["v3", "2026-09"])
-def test_given_api_version_when_full_refresh_then_incremental_then_same_records_from_its_own_paths(sandbox, api_version):
+def test_given_api_version_when_full_refresh_then_incremental_then_same_records_from_its_own_paths(
+    sandbox, api_version
+):
     config = sandbox.oauth_config(api_version=api_version, start_date="2020-01-01T00:00:00Z", window_days=3650)
     sandbox.reset_stats()
 

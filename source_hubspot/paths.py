@@ -71,10 +71,13 @@ def describe(config: Mapping[str, Any]) -> str:
 
 
 _DATE = "(?P<version>[0-9]{4}-[0-9]{2})"
-_MATCHERS = [
-    (name, re.compile("(?:" + re.escape(old) + "|" + re.escape(dated).replace(re.escape("{version}"), _DATE) + ")(?=/|$)"))
-    for name, (old, dated) in FAMILIES.items()
-]
+
+
+def _either_form(old: str, dated: str) -> "re.Pattern[str]":
+    return re.compile(f"(?:{re.escape(old)}|{re.escape(dated).replace(re.escape('{version}'), _DATE)})(?=/|$)")
+
+
+_MATCHERS = [(name, _either_form(old, dated)) for name, (old, dated) in FAMILIES.items()]
 
 
 def family_of(path: str, at_start: bool = False) -> Optional[Tuple[str, str, str]]:

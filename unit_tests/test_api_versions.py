@@ -205,7 +205,9 @@ def test_given_a_version_when_check_then_the_log_names_it_and_its_paths(requests
     assert paths.paths_for(version or paths.DEFAULT_VERSION)["objects"] in logged[0]
 
 
-def test_given_a_rotated_refresh_token_when_the_config_is_saved_then_the_derived_paths_are_left_out(requests_mock, capsys):
+def test_given_a_rotated_refresh_token_when_the_config_is_saved_then_the_derived_paths_are_left_out(
+    requests_mock, capsys
+):
     _mock_contacts_at(requests_mock, "2026-09")
     requests_mock.post(f"{API}/oauth/2026-09/token", json=token_response(refresh_token=ROTATED_REFRESH_TOKEN))
 
@@ -262,7 +264,8 @@ def test_given_token_endpoint_answers_502_then_200_when_read_then_it_backs_off_b
 
 def test_given_token_endpoint_keeps_answering_503_when_read_then_a_transient_error_names_it(requests_mock, waits):
     api = _mock_contacts_at(requests_mock, "2026-09")
-    requests_mock.post(f"{API}{api['oauth_token']}", status_code=503, json={"status": "error", "message": "unavailable"})
+    unavailable = {"status": "error", "message": "unavailable"}
+    requests_mock.post(f"{API}{api['oauth_token']}", status_code=503, json=unavailable)
 
     output = run_read(oauth_config(api_version="2026-09", retry_backoff_factor=0, **ONE_WINDOW), catalog("contacts"),
                       expecting_exception=True)
