@@ -22,7 +22,6 @@ NUMBERED_VERSION = "v3"
 DEFAULT_VERSION = "2026-09"
 # HubSpot's first date version: an earlier YYYY-MM names no API.
 FIRST_DATE_VERSION = "2026-03"
-DATE_VERSION = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 # Where the config transformation puts the run's paths for the manifest's Jinja (derived: never saved).
 CONFIG_KEY = "api_paths"
 
