@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
+from source_hubspot.paths import api_paths
 from testkit import analyst_truth as truth
 from testkit.analyst_truth import HISTORY_DEFAULTS as HISTORY
 from testkit.analyst_truth import LINK_TARGETS
@@ -52,11 +53,13 @@ READ_TOGETHER = [
     ["association_links"],
     ["merges"],
 ]
+# The paths at the default api_version (the sandbox configs set none).
+API = api_paths({})
 ENDPOINTS = {
-    "owners": "/crm/v3/owners",
-    "deal_pipelines": "/crm/v3/pipelines/deals",
-    "ticket_pipelines": "/crm/v3/pipelines/tickets",
-    **{f"{t}_property_history": f"/crm/v3/objects/{t}/" for t in HISTORY},
+    "owners": API["owners"],
+    "deal_pipelines": f"{API['pipelines']}/deals",
+    "ticket_pipelines": f"{API['pipelines']}/tickets",
+    **{f"{t}_property_history": f"{API['objects']}/{t}/" for t in HISTORY},
 }
 
 

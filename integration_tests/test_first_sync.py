@@ -8,7 +8,11 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List
 
+from source_hubspot.paths import api_paths
 from testkit.harness import Run, Sandbox, configured_catalog, run_connector
+
+# The contacts path at the default api_version (the sandbox configs set none).
+CONTACTS = f"{api_paths({})['objects']}/contacts"
 
 STREAMS = ["contacts", "companies", "deals", "engagements"]
 PORTAL = ("--seed", "31", "--contacts", "2400", "--companies", "600", "--deals", "300", "--tickets", "30",
@@ -57,8 +61,8 @@ def test_given_a_first_sync_then_list_and_search_share_the_read_and_emit_what_se
         # at once, and both work on contacts; together they need fewer calls than the list alone would.
         sandbox.reset_stats()
         alone = _read(sandbox, ["contacts"])
-        list_calls = _calls(sandbox, "GET /crm/v3/objects/contacts")
-        search_calls = _calls(sandbox, "POST /crm/v3/objects/contacts/search")
+        list_calls = _calls(sandbox, f"GET {CONTACTS}")
+        search_calls = _calls(sandbox, f"POST {CONTACTS}/search")
         assert list_calls >= 2 and search_calls >= 2, (list_calls, search_calls)
         assert list_calls + search_calls < 2400 / 100 + 3
         assert _by_id(alone, "contacts") == _by_id(both, "contacts")
@@ -140,7 +144,7 @@ def test_given_too_many_properties_for_a_list_url_then_the_list_reads_ids_and_ba
         search_only = _read(sandbox, ["contacts"], first_sync_list_reads=False)
         _same_records(sandbox, both, search_only, ["contacts"])
         assert sorted(_by_id(both, "contacts")) == sorted(sandbox.ids("contacts"))
-        lists, batch_reads = requests_made.get("GET /crm/v3/objects/contacts", 0), requests_made.get("POST /crm/v3/objects/contacts/batch/read", 0)
+        lists, batch_reads = requests_made.get(f"GET {CONTACTS}", 0), requests_made.get(f"POST {CONTACTS}/batch/read", 0)
         assert 1 <= batch_reads <= lists, requests_made  # one per list page with records to complete
         said = _logs(both)
         assert "its list pages carry ids and associations" in said

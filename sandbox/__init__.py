@@ -5,6 +5,7 @@ Usage: ``python -m sandbox --port 0 --port-file /tmp/port`` or, in-process,
 
 server.py      the HTTP layer, run_server and the command line
 app.py         the application: dispatch, faults, latency, OAuth tokens, authentication, scopes, stats
+versions.py    every path in both of HubSpot's forms: numbered (v3, v4, v1 token) and date-versioned (YYYY-MM)
 limits.py      the rate limits
 objects_api.py list pages, one record, batch reads;  search_api.py  search;  associations_api.py  associations
 analyst_api.py owners, pipelines, labels (their data: analyst.py);  control.py  the /_sandbox control plane

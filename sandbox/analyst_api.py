@@ -13,8 +13,8 @@ from sandbox.responses import (ApiError, Query, Response, archived_param, decode
 if TYPE_CHECKING:
     from sandbox.app import SandboxApp
 
-PIPELINES_RE = re.compile(r"^/crm/(?:v3/pipelines|pipelines/2026-03)/([^/]+)$")
-LABELS_RE = re.compile(r"^/crm/(?:v4/associations|associations/2026-03)/([^/]+)/([^/]+)/labels$")
+PIPELINES_RE = re.compile(r"^/crm/v3/pipelines/([^/]+)$")
+LABELS_RE = re.compile(r"^/crm/v4/associations/([^/]+)/([^/]+)/labels$")
 
 
 class AnalystApi:

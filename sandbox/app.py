@@ -2,7 +2,8 @@
 
 `SandboxApp.dispatch` sends `/_sandbox/...` to the control plane (sandbox/control.py) and every other path through
 what HubSpot does before answering: the URL length limit, injected faults (sandbox/faults.py), latency, the OAuth
-token endpoint, authentication, the rate limits (sandbox/limits.py), then the route: objects
+token endpoint, authentication, the rate limits (sandbox/limits.py), then the route (a date-versioned path as its
+numbered twin, sandbox/versions.py): objects
 (sandbox/objects_api.py), search (sandbox/search_api.py), associations (sandbox/associations_api.py), owners,
 pipelines and labels (sandbox/analyst_api.py), properties and the account. It also keeps the request statistics
 `/_sandbox/stats` shows.
@@ -32,18 +33,17 @@ from sandbox.responses import (HTML_414, HTML_502, RESET, ApiError, Headers, Res
                                json_body, loads, ok)
 from sandbox.search_api import SearchApi
 from sandbox.shapes import DOCUMENTED, documented
+from sandbox.versions import ACCOUNT_PATH, route_path
 
 AUTH_MESSAGE = ("Authentication credentials not found. This API supports OAuth 2.0 authentication and you can "
                 "find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
 SCOPES_MESSAGE = ("This app hasn't been granted all required scopes to make this call. Read more about required "
                   "scopes here: https://developers.hubspot.com/scopes.")
-TOKEN_PATHS = ("/oauth/v1/token", "/oauth/2026-03/token")
-ACCOUNT_PATHS = ("/account-info/v3/details", "/account-info/2026-03/details")
+TOKEN_PATH = "/oauth/v1/token"
 
-OBJ_RE = re.compile(r"^/crm/(?:v3/objects|objects/2026-03)/([^/]+)(?:/(search|batch/read|[^/]+))?"
-                    r"(?:/associations/([^/]+))?$")
-PROPS_RE = re.compile(r"^/crm/(?:v3/properties|properties/2026-03)/([^/]+)$")
-V4_BATCH_RE = re.compile(r"^/crm/(?:v4/associations|associations/2026-03)/([^/]+)/([^/]+)/batch/read$")
+OBJ_RE = re.compile(r"^/crm/v3/objects/([^/]+)(?:/(search|batch/read|[^/]+))?(?:/associations/([^/]+))?$")
+PROPS_RE = re.compile(r"^/crm/v3/properties/([^/]+)$")
+V4_BATCH_RE = re.compile(r"^/crm/v4/associations/([^/]+)/([^/]+)/batch/read$")
 V4_OBJ_RE = re.compile(r"^/crm/v4/objects/([^/]+)/([^/]+)/associations/([^/]+)$")
 
 Answer = Union[Response, object]  # a Response, or RESET
@@ -120,11 +120,11 @@ class SandboxApp:
             finally:
                 if method != "GET":
                     self.search_cache.clear()
-        key = f"{method} {path}"
+        key = f"{method} {path}"  # the path as requested: the stats show which form of each path was called
         resp = self._api(method, raw_path, path, parts.query, headers, body)
         self._count(key, resp.status if isinstance(resp, Response) else "reset")
         if self.cfg.answer_shape == DOCUMENTED and isinstance(resp, Response) and resp.ctype.startswith("application/json"):
-            resp.body = dumps(documented(loads(resp.body), resp.status, path in TOKEN_PATHS))
+            resp.body = dumps(documented(loads(resp.body), resp.status, route_path(path) == TOKEN_PATH))
         return resp
 
     def _api(self, method: str, raw_path: str, path: str, query: str, headers: Mapping[str, str],
@@ -132,7 +132,8 @@ class SandboxApp:
         cfg = self.cfg
         if cfg.max_url_length and len(raw_path) > cfg.max_url_length:
             return Response(414, HTML_414, "text/html")
-        is_token = path in TOKEN_PATHS
+        requested, path = path, route_path(path)
+        is_token = path == TOKEN_PATH
         if not is_token or self.faults.token_endpoint:
             fault = self.faults.draw()
             if fault is not None:
@@ -168,7 +169,7 @@ class SandboxApp:
             self.authenticate(headers)
             is_search = method == "POST" and path.endswith("/search")
             rl_headers = self.limits.take(is_search)
-            resp = self.route(method, path, query, body)
+            resp = self.route(method, path, query, body, requested)
             resp.headers.extend(rl_headers)
             return resp
         except ApiError as e:
@@ -255,7 +256,9 @@ class SandboxApp:
             raise ApiError(status, err_body(f"Unable to infer object type from: {name}", "OBJECT_NOT_FOUND"))
         return t
 
-    def route(self, method: str, path: str, query: str, body: bytes) -> Response:
+    def route(self, method: str, path: str, query: str, body: bytes, requested: Optional[str] = None) -> Response:
+        """The answer to `path` (a numbered path, sandbox/versions.py); `requested`: the path as called, which
+        paging links repeat."""
         m = OBJ_RE.match(path)
         if m:
             otype = self.object_type(m.group(1))
@@ -263,7 +266,7 @@ class SandboxApp:
             self.require_scopes(otype)
             q = parse_qs(query, keep_blank_values=True)
             if sub is None and method == "GET":
-                return self.objects.list_objects(otype, q, path)
+                return self.objects.list_objects(otype, q, requested or path)
             if sub == "search" and method == "POST":
                 return self.search.search(otype, json_body(body))
             if sub == "batch/read" and method == "POST":
@@ -290,7 +293,7 @@ class SandboxApp:
         resp = self.analyst_api.route(method, path, query)
         if resp is not None:
             return resp
-        if path in ACCOUNT_PATHS and method == "GET":
+        if path == ACCOUNT_PATH and method == "GET":
             return ok({"portalId": self.cfg.portal_id, "accountType": "STANDARD", "timeZone": "US/Eastern",
                        "companyCurrency": "USD", "additionalCurrencies": [], "utcOffset": "-05:00",
                        "utcOffsetMilliseconds": -18000000, "uiDomain": "app.hubspot.com",

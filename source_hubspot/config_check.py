@@ -17,6 +17,7 @@ from typing import Any, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.sources.declarative.parsers.manifest_reference_resolver import ManifestReferenceResolver
 
+from source_hubspot import paths
 from source_hubspot.source import load_manifest
 
 # How the spec's date-time pattern reads to a person.
@@ -46,6 +47,10 @@ _PATTERN_MISMATCH = {
     "start_date": ("is not a UTC date-time", f"write it as {_DATE_TIME}, e.g. {{example}}"),
     "api_base_url": _URL_MISMATCH,
     "oauth_token_url": _URL_MISMATCH,
+    "api_version": (
+        "is not a HubSpot API version",
+        "write a date version as YYYY-MM, e.g. {example}, or v3 (HubSpot's numbered paths, unsupported from 2027)",
+    ),
 }
 
 
@@ -81,6 +86,8 @@ def config_problems(
         problem = _field_problem(name, value, field)
         if problem is None and name == "start_date":
             problem = _future_problem(name, value, now or datetime.now(timezone.utc))
+        if problem is None and name == "api_version":
+            problem = _version_problem(name, value, field)
         if problem is not None:
             problems.append(problem)
     return problems
@@ -181,6 +188,16 @@ def _future_problem(name: str, value: str, now: datetime) -> Optional[str]:
         return None  # reported by _field_problem when the spec says date-time
     if moment > now:
         return f"{name} {value} is in the future, so nothing would be read: set a past date or leave it empty."
+    return None
+
+
+def _version_problem(name: str, value: str, field: Mapping[str, Any]) -> Optional[str]:
+    """A date version older than HubSpot's first: it has no such API (HubSpot would answer 404 to every call)."""
+    if value != paths.NUMBERED_VERSION and value < paths.FIRST_DATE_VERSION:
+        return (
+            f"{name} '{value}' is older than HubSpot's first date version, {paths.FIRST_DATE_VERSION}: set "
+            f"{field.get('default') or paths.DEFAULT_VERSION} (or another version HubSpot has released), or v3."
+        )
     return None
 
 

@@ -4,7 +4,7 @@ HubSpot limits search to 5 calls a second and everything else to its per-10-seco
 of an object (no saved state, or a full refresh) reads every record, so it is read as one window
 [start_date, now] by two readers at the same time:
 
-- the list reader pages `GET /crm/v3/objects/{type}` (100 records a call, associations inline) from the lowest id
+- the list reader pages `GET {objects}/{type}` (100 records a call, associations inline) from the lowest id
   up, on the general budget;
 - the search reader pages search (200 records a call, sorted by `hs_object_id` descending, keyset on the id) from
   the highest id down, on the search budget, its association reads on the general budget.

@@ -23,7 +23,7 @@ CONTACTS_SCOPE = "crm.objects.contacts.read"
 
 @dataclass(frozen=True)
 class ObjectType:
-    name: str  # HubSpot's name in paths: /crm/v3/objects/{name}
+    name: str  # HubSpot's name in paths: {objects}/{name} (paths.py)
     type_id: str  # HubSpot's object type id ("0-1")
     singular: str  # "contact": association columns are `{singular}Ids` in the engagements table
     stream: str  # the stream that reads it alone

@@ -24,6 +24,7 @@ from airbyte_cdk.models import AirbyteLogMessage, AirbyteMessage, AirbyteMessage
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
 from source_hubspot.budget import GENERAL_INTERVAL_SECONDS
+from source_hubspot.paths import family_of
 from source_hubspot.run_state import RunRegistry
 
 INTERVAL_VARIABLE = "SOURCE_HUBSPOT_PROGRESS_SECONDS"
@@ -129,11 +130,12 @@ class ApiCalls(RunRegistry):
 
 
 def _is_page(request: Any) -> bool:
-    """A search page (POST .../objects/{type}/search) or a listing page (GET .../objects/{type}?archived=true)."""
-    path = (getattr(request, "path_url", "") or "").split("?", 1)[0]
-    _, found, tail = path.rpartition("/objects/")
-    if not found:
+    """A search page (POST {objects}/{type}/search) or a listing page (GET {objects}/{type}?archived=true), at
+    either form of the objects path (paths.py)."""
+    family = family_of((getattr(request, "path_url", "") or "").split("?", 1)[0])
+    if family is None or family[0] != "objects":
         return False
+    tail = family[2]
     if request.method == "POST":
         return tail.count("/") == 1 and tail.endswith("/search")
     return request.method == "GET" and "/" not in tail

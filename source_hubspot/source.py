@@ -30,6 +30,7 @@ from source_hubspot.budget import budget_for
 from source_hubspot.components.analyst_scopes import ScopeProbes
 from source_hubspot.components.errors import is_missing_scope
 from source_hubspot.factory import HubspotComponentFactory
+from source_hubspot.paths import describe
 from source_hubspot.progress import ApiCalls, SkippedStreams
 from source_hubspot.run_state import begin_run
 
@@ -203,6 +204,7 @@ class SourceHubspot(ConcurrentDeclarativeSource):
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """The declarative check, with its message reduced to HubSpot's cause and the fix."""
+        logger.info(describe(self._config or config))
         status = super().check(logger, config)
         if status.status == Status.FAILED and status.message:
             status.message = explain_check_failure(status.message, config)

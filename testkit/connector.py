@@ -30,12 +30,16 @@ ACCESS_TOKEN = "oauth-access-token-789"
 
 # Most tests mock search pages only; first syncs read by list and search at once are tested in test_first_sync.py.
 SEARCH_ONLY = {"first_sync_list_reads": False}
+# The requests-mock tests' URLs are HubSpot's numbered paths (/crm/v3/..., /crm/v4/associations, /oauth/v1/token):
+# their configs say so. Tests of the date-versioned paths (the default) set api_version themselves.
+NUMBERED_PATHS = {"api_version": "v3"}
 # One search window from 2024 to now: a read makes one search per page (the default start date makes ~20 windows).
 ONE_WINDOW = {"start_date": "2024-01-01T00:00:00Z", "window_days": 3650}
 
 
 def private_app_config(**extra: Any) -> Dict[str, Any]:
-    config = {"credentials": {"credentials_title": "Private App Credentials", "access_token": PRIVATE_TOKEN}, **SEARCH_ONLY}
+    config = {"credentials": {"credentials_title": "Private App Credentials", "access_token": PRIVATE_TOKEN},
+              **SEARCH_ONLY, **NUMBERED_PATHS}
     config.update(extra)
     return config
 
@@ -49,6 +53,7 @@ def oauth_config(**extra: Any) -> Dict[str, Any]:
             "refresh_token": REFRESH_TOKEN,
         },
         **SEARCH_ONLY,
+        **NUMBERED_PATHS,
     }
     config.update(extra)
     return config

@@ -16,6 +16,7 @@ from testkit.connector import (
     ONE_WINDOW,
     PRIVATE_TOKEN,
     REFRESH_TOKEN,
+    NUMBERED_PATHS,
     SEARCH_ONLY,
     catalog,
     check_status,
@@ -117,7 +118,7 @@ def test_given_experience_platform_config_when_read_then_token_request_uses_the_
 ):
     requests_mock.post(TOKEN_URL, json=token_response())
     mock_contacts(requests_mock)
-    config = {"auth": {"specName": "OAuth2 Refresh Code", "params": dict(CAMEL_OAUTH)}, **ONE_WINDOW, **SEARCH_ONLY}
+    config = {"auth": {"specName": "OAuth2 Refresh Code", "params": dict(CAMEL_OAUTH)}, **ONE_WINDOW, **SEARCH_ONLY, **NUMBERED_PATHS}
 
     output = run_read(config, catalog("contacts"))
 
@@ -131,7 +132,7 @@ def test_given_experience_platform_config_when_read_then_token_request_uses_the_
 def test_given_access_token_alone_when_check_then_private_app_bearer_is_used(requests_mock, capsys):
     mock_contacts(requests_mock)
 
-    output = run_check({"accessToken": PRIVATE_TOKEN})
+    output = run_check({"accessToken": PRIVATE_TOKEN, **NUMBERED_PATHS})
 
     assert check_status(output).status == Status.SUCCEEDED
     assert token_requests(requests_mock) == []

@@ -25,6 +25,7 @@ from testkit.connector import (
     ONE_WINDOW,
     PRIVATE_TOKEN,
     REFRESH_TOKEN,
+    NUMBERED_PATHS,
     SEARCH_ONLY,
     catalog,
     private_app_config,
@@ -150,7 +151,7 @@ def test_given_camel_case_config_in_a_read_only_file_when_read_then_it_runs_migr
 ):
     monkeypatch.setattr(concurrent_declarative_source, "open", _open_honouring_read_only, raising=False)
     mock_contacts(requests_mock)
-    config = {"accessToken": PRIVATE_TOKEN, **ONE_WINDOW, **SEARCH_ONLY}
+    config = {"accessToken": PRIVATE_TOKEN, **ONE_WINDOW, **SEARCH_ONLY, **NUMBERED_PATHS}
 
     failure, out, lines = _run_cli(tmp_path, capsys, "read", config, read_only=True)
 

@@ -39,6 +39,7 @@ from testkit.connector import (
     ONE_WINDOW,
     PRIVATE_TOKEN,
     REFRESH_TOKEN,
+    NUMBERED_PATHS,
     SEARCH_ONLY,
     catalog,
     check_status,
@@ -229,7 +230,8 @@ def test_given_camel_case_config_when_read_then_no_secret_is_printed_outside_the
 ):
     requests_mock.post(TOKEN_URL, json=token_response())
     mock_contacts(requests_mock)
-    config = {"clientId": "camel-id", "clientSecret": CLIENT_SECRET, "refreshToken": REFRESH_TOKEN, **ONE_WINDOW, **SEARCH_ONLY}
+    config = {"clientId": "camel-id", "clientSecret": CLIENT_SECRET, "refreshToken": REFRESH_TOKEN, **ONE_WINDOW, **SEARCH_ONLY,
+              **NUMBERED_PATHS}
 
     output = read(SourceHubspot(catalog=catalog("contacts"), config=config), config, catalog("contacts"), debug=True)
     printed = capsys.readouterr()

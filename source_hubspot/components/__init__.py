@@ -8,7 +8,7 @@ facts come from objects.py.
 
 | file              | what it owns                                                                            |
 | ----------------- | --------------------------------------------------------------------------------------- |
-| auth.py           | the private-app and OAuth authenticators, the daily-limit guard (DailyLimit)            |
+| auth.py           | the private-app and OAuth authenticators (token retries), the daily-limit guard         |
 | errors.py         | the error handler (a 2xx must carry `results`), the missing-scope test                  |
 | requesters.py     | search, list and id-search requesters                                                   |
 | paging.py         | the paginators: `paging.next.after` to its end, keyset paging of searches              |
@@ -22,7 +22,7 @@ facts come from objects.py.
 | casting.py        | the record caster (the C loop of _casts.c, or its Python twin)                          |
 | engagements.py    | the unified engagements stream's columns                                                |
 | state.py          | saved states migrated, or refused with the reset message                                |
-| config.py         | camelCase integration parameters migrated to the spec's shape                           |
+| config.py         | camelCase parameters migrated to the spec's shape; the run's paths (ApiPaths)           |
 | analyst_scopes.py | the analyst tables' scope checks in discover; parts a read skips (Unreadable)           |
 | analyst_links.py  | association_links: its partitions and its rows                                          |
 | analyst_tables.py | owners, pipeline stages, property history and merges rows                               |

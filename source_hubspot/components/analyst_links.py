@@ -22,6 +22,7 @@ from source_hubspot.components.errors import is_missing_scope
 from source_hubspot.components.memos import ProcessMemo
 from source_hubspot.components.pages import Page, PageExtractor
 from source_hubspot.constants import ASSOCIATION_BATCH_SIZE
+from source_hubspot.paths import api_paths
 
 
 @dataclass
@@ -72,7 +73,7 @@ class AssociationLinksExtractor(PageExtractor):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self.stream = str(parameters["name"])
         self.targets: Dict[str, List[str]] = objects.link_targets()
-        self.associations_path = str(parameters["associations_path"])
+        self.associations_path = api_paths(self.config)["associations"]
         self.backoff = float(self.config.get("retry_backoff_factor", 1) or 0)
         self._lock = threading.Lock()
         self._pending: Dict[Tuple[str, str, str], List[Tuple[str, Any]]] = {}

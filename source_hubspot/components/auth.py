@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import InitVar, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, ClassVar, Dict, Mapping, MutableMapping, Optional, Tuple
@@ -14,12 +15,14 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.sources.declarative.auth.oauth import DeclarativeOauth2Authenticator
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
+from airbyte_cdk.sources.streams.http.exceptions import DefaultBackoffException
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 
 from source_hubspot.api import parse_body
 from source_hubspot.constants import TOKEN_REFRESH_MARGIN_FRACTION, TOKEN_REFRESH_MARGIN_MAX_SECONDS
+from source_hubspot.paths import CONFIG_KEY
 from source_hubspot.run_state import RunRegistry
 
 logger = logging.getLogger("airbyte")
@@ -121,6 +124,11 @@ _REFRESH_ERRORS = {
     "BAD_GRANT_TYPE": "HubSpot rejected the token request (BAD_GRANT_TYPE). Check credentials.oauth_token_url.",
 }
 
+# One token request as the CDK sends it, without the CDK's own retries (exponential for up to five minutes, blind to
+# Retry-After): HubspotOAuthAuthenticator retries it as the error handler retries every other call.
+_ONE_TOKEN_REQUEST = DeclarativeOauth2Authenticator._make_handled_request.__wrapped__  # type: ignore[attr-defined]
+_UNREACHABLE = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
+
 
 @dataclass
 class HubspotOAuthAuthenticator(GuardsDailyLimit, DeclarativeOauth2Authenticator):
@@ -135,6 +143,10 @@ class HubspotOAuthAuthenticator(GuardsDailyLimit, DeclarativeOauth2Authenticator
     # requester of every partition, and each would otherwise refresh a token that is still valid.
     _shared_lock: ClassVar[threading.RLock] = threading.RLock()
     _shared_tokens: ClassVar[Dict[Tuple[str, str], Tuple[str, datetime]]] = {}
+
+    # Retries of the token endpoint's 429, 5xx and connection failures: the manifest's error handler's count; the
+    # wait is HubSpot's Retry-After, else retry_backoff_factor x 2^try, as for every other call.
+    max_retries: int = 6
 
     def _shared_key(self) -> Tuple[str, str]:
         return (str(self.get_token_refresh_endpoint()), str(self.get_client_id()))
@@ -186,6 +198,37 @@ class HubspotOAuthAuthenticator(GuardsDailyLimit, DeclarativeOauth2Authenticator
         margin = min(TOKEN_REFRESH_MARGIN_MAX_SECONDS, expires_in * TOKEN_REFRESH_MARGIN_FRACTION)
         return access_token, ab_datetime_now() + timedelta(seconds=max(expires_in - margin, 1))
 
+    def _make_handled_request(self) -> Any:
+        """The token request, retried on 429, 5xx and connection failures with the error handler's policy; a clear
+        transient error naming HubSpot's token endpoint when every try failed."""
+        factor = float(self.config.get("retry_backoff_factor", 1) or 0)
+        started = time.monotonic()
+        for attempt in range(self.max_retries + 1):
+            try:
+                return _ONE_TOKEN_REQUEST(self)
+            except DefaultBackoffException as error:
+                failure, wait = f"HTTP {error.response.status_code}", _retry_after(error.response)
+            except _UNREACHABLE as error:
+                failure, wait = f"no answer ({type(error).__name__})", None
+            if attempt == self.max_retries:
+                break
+            wait = factor * 2**attempt if wait is None else wait
+            logger.info(
+                f"HubSpot's token endpoint gave {failure}; retry {attempt + 1} of {self.max_retries} in {wait:.1f} s."
+            )
+            _wait(wait)
+        raise AirbyteTracedException(
+            message=(
+                f"HubSpot's token endpoint ({self.get_token_refresh_endpoint()}) gave {failure} to each of "
+                f"{self.max_retries + 1} tries over {time.monotonic() - started:.0f} s, so no access token could be "
+                "had. HubSpot is having trouble or limiting this app: run the sync again later (it resumes from its "
+                "last state) and check https://status.hubspot.com; if it persists, check api_base_url and "
+                "oauth_token_url."
+            ),
+            internal_message=f"token refresh failed after {self.max_retries + 1} tries: {failure}",
+            failure_type=FailureType.transient_error,
+        )
+
     def _explain_refresh_error(self, response: Optional[requests.Response]) -> AirbyteTracedException:
         status = response.status_code if response is not None else None
         try:
@@ -216,7 +259,8 @@ class HubspotOAuthAuthenticator(GuardsDailyLimit, DeclarativeOauth2Authenticator
             return
         credentials["refresh_token"] = new_refresh_token
         type(self)._rotated_refresh_tokens[self._shared_key()] = new_refresh_token  # used by the next refresh
-        emit_configuration_as_airbyte_control_message(dict(self.config))
+        # The config as the user wrote it: the paths derived from api_version (paths.py) are not saved with it.
+        emit_configuration_as_airbyte_control_message({k: v for k, v in self.config.items() if k != CONFIG_KEY})
         logger.info("HubSpot issued a new refresh token; the connector config was updated through a CONTROL message.")
 
     _rotated_refresh_tokens: ClassVar[Dict[Tuple[str, str], str]] = {}
@@ -233,6 +277,17 @@ def _refusal_code(body: Mapping[str, Any]) -> str:
         if value and value != "error":
             return str(value)
     return ""
+def _wait(seconds: float) -> None:
+    """Between two tries of the token request (tests record the waits here instead)."""
+    time.sleep(seconds)
+
+
+def _retry_after(response: Optional[requests.Response]) -> Optional[float]:
+    """HubSpot's Retry-After in seconds, if it sent one."""
+    try:
+        return max(float(response.headers["Retry-After"]), 0.0) if response is not None else None
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _as_seconds(value: Any) -> float:

@@ -1,4 +1,5 @@
-"""Config migration: HubSpot's camelCase integration parameters into this connector's spec shape."""
+"""Config migration (HubSpot's camelCase integration parameters into this connector's spec shape) and the run's
+API paths (source_hubspot/paths.py) put where the manifest's Jinja reads them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from airbyte_cdk.sources.declarative.transformations.config_transformations.conf
     ConfigTransformation,
 )
 
+from source_hubspot import paths
 from source_hubspot.constants import OAUTH_CREDENTIALS, PRIVATE_APP_CREDENTIALS
 
 
@@ -71,3 +73,21 @@ class FlowServiceConfigMigration(ConfigTransformation):
             else:
                 config.pop("auth", None)
         config["credentials"] = credentials
+
+
+@dataclass
+class ApiPaths(ConfigTransformation):
+    """Puts every HubSpot path at the configured api_version (source_hubspot/paths.py) into the run's config under
+    `paths.CONFIG_KEY`, where the manifest's paths read them (`{{ config.api_paths.objects }}`).
+
+    CDK type that nearly fits: ConfigAddFields, whose one interpolated value per field would spell the choice
+    between the numbered and the date-versioned form once per path; the table and that choice are in paths.py,
+    which the Python components read too. A transformation, not a migration: the paths are derived, never saved
+    (a config the connector writes back leaves them out, components/auth.py).
+    """
+
+    config: Optional[Mapping[str, Any]] = None
+    parameters: InitVar[Optional[Mapping[str, Any]]] = None
+
+    def transform(self, config: MutableMapping[str, Any]) -> None:
+        config[paths.CONFIG_KEY] = paths.api_paths(config)

@@ -20,6 +20,7 @@ from source_hubspot.components.associations import AssociationArrays
 from source_hubspot.components.memos import ArchivedRecords
 from source_hubspot.components.pages import Page, PageExtractor
 from source_hubspot.constants import ASSOCIATION_BATCH_SIZE
+from source_hubspot.paths import api_paths
 from source_hubspot.progress import Completeness
 from source_hubspot.search import count_body
 
@@ -51,7 +52,6 @@ class HubspotRecordExtractor(PageExtractor):
     associations_requester: Optional[HttpRequester] = None
     object_type: str = ""
     associations: Optional[List[str]] = None
-    associations_path: str = ""
     archived_requester: Optional[HttpRequester] = None
     # A first sync's list reader (first_sync.py): its pages carry their associations inline.
     list_requester: Optional[HttpRequester] = None
@@ -62,10 +62,10 @@ class HubspotRecordExtractor(PageExtractor):
         self._held: Dict[Tuple[Any, ...], List[MutableMapping[str, Any]]] = {}
         self._held_lock = threading.Lock()
         backoff = float(self.config.get("retry_backoff_factor", 1) or 0)
-        path = self.associations_path or parameters.get("associations_path", "")
-        self._arrays = AssociationArrays(self.associations_requester, path, backoff)
+        api = api_paths(self.config)
+        self._arrays = AssociationArrays(self.associations_requester, api["associations"], backoff)
         self.stream = str(parameters.get("name") or self.object_type)
-        self.objects_path = str(parameters.get("objects_path", ""))
+        self.objects_path = api["objects"]
         self._lookback_ms = lookback_ms(self.config)
         self._tallies: Dict[Tuple[Any, ...], Optional[WindowTally]] = {}
 

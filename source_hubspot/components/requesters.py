@@ -76,7 +76,7 @@ class HubspotSearchRequester(ObjectPagesRequester):
 
 @dataclass
 class HubspotListRequester(ObjectPagesRequester):
-    """GETs list pages of an object type (`GET /crm/v3/objects/{type}`): every property named in the URL, the
+    """GETs list pages of an object type (`GET {objects}/{type}`, paths.py): every property named in the URL, the
     registry's associations inline, HubSpot's `after` cursor. CDK type that nearly fits: HttpRequester with
     `request_parameters`, which would percent-encode every comma of a ~6,000-character query (see `get_path`)."""
 
@@ -100,7 +100,7 @@ class HubspotListRequester(ObjectPagesRequester):
         return f"{self.object_path(stream_slice)}?{query}"
 
     def object_path(self, stream_slice: Optional[Mapping[str, Any]]) -> str:
-        """The object's path without a query (`crm/v3/objects/{type}`)."""
+        """The object's path without a query (`{objects}/{type}`, at the configured api_version)."""
         return super().get_path(stream_state={}, stream_slice=stream_slice, next_page_token=None)  # type: ignore[arg-type]
 
 
