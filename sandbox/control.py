@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 LIVE_KEYS = ("search_rate", "general_rate", "daily_limit", "latency_ms", "search_lag_seconds", "token_ttl",
              "scopes", "max_url_length", "assoc_page_size", "inline_assoc_limit", "rotate_refresh_token",
-             "list_order")
+             "list_order", "list_after")
 
 
 class Control:
@@ -133,6 +133,8 @@ class Control:
                         cfg.rotate_refresh_token = bool(v)
                     elif k == "list_order":
                         cfg.list_order = "scrambled" if v == "scrambled" else "ascending"
+                    elif k == "list_after":
+                        cfg.list_after = v if v in ("rejected", "ignored", "offset") else "id"
                     else:
                         conv = float if k in ("latency_ms", "search_lag_seconds", "token_ttl") else int
                         setattr(cfg, k, conv(v) if v is not None else 0)

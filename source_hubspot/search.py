@@ -18,6 +18,8 @@ from source_hubspot.run_state import RunClock
 DESCENDING_IDS = "hubspot_descending_ids"
 # A list slice with this key set asks for no properties but the modification date (first_sync.py: wide objects).
 IDS_ONLY = "hubspot_ids_only"
+# A search slice with this key set reads only ids below it (a range of a first sync, id_ranges.py).
+IDS_BELOW = "hubspot_ids_below"
 # A search slice with these keys asks for an object's earliest modification (memos.EarliestModification).
 EARLIEST_PROBE = "earliest_modification_probe"
 EARLIEST_PROBE_BEFORE = "earliest_modification_probe_before"
@@ -79,6 +81,19 @@ def earliest_probe_body(modified_property: str, before: Optional[int] = None) ->
     return body
 
 
+def id_probe_body(modified_property: str, stream_slice: Optional[Mapping[str, Any]], descending: bool) -> Dict[str, Any]:
+    """The search for the highest (or lowest) id of the records in the slice's window; its `total` counts them."""
+    body: Dict[str, Any] = {
+        "sorts": [{"propertyName": "hs_object_id", "direction": "DESCENDING" if descending else "ASCENDING"}],
+        "properties": ["hs_object_id"],
+        "limit": 1,
+    }
+    filters = window_filters(modified_property, stream_slice)
+    if filters:
+        body["filterGroups"] = [{"filters": filters}]
+    return body
+
+
 def search_body(
     modified_property: str,
     stream_slice: Optional[Mapping[str, Any]],
@@ -103,6 +118,8 @@ def search_body(
         common = [{"propertyName": "hs_object_id", "operator": "LT", "value": str(keyset.last_id)}]
     else:
         common = []
+    if stream_slice.get(IDS_BELOW) is not None:
+        common.append({"propertyName": "hs_object_id", "operator": "LT", "value": str(stream_slice[IDS_BELOW])})
     common.extend(window_filters(modified_property, stream_slice))
     groups = [{"filters": [*common, {"propertyName": name, "operator": "HAS_PROPERTY"}]} for name in has_any_of]
     body: Dict[str, Any] = {
