@@ -14,9 +14,16 @@
    another; the connector reads first syncs by list and search at once, so it can be the faster of the two.
 4. memory: peak RSS of a contacts read at 10,000 and at 100,000 contacts.
 5. analyst tables: rows and API calls per table (from the connector's sync report), calls per 1,000 rows.
+6. heavy, heavy-slow, heavy-wide (contacts-heavy, as real portals are): 180,000 contacts beside 10,000 companies,
+   5,000 deals, 2,000 tickets and 10,000 activities (87 % contacts), a first sync of a typical catalog (the object
+   streams, association_links, owners, both pipelines tables, merges) at Professional limits; 50-150 ms latency,
+   200-400 ms, and 50-150 ms with 300 custom contact properties. Measured as rate is (the floor also counts the
+   analyst tables' page-size minimum on each budget), with the sandbox's timing of every call summed up per reader
+   (`where_the_time_went`; each call is in benchmarks/results/timeline-NAME.json, not committed). About 3 to 6
+   minutes each at full size, 35 to 50 s at --size small; not in the default run (`make bench-heavy` runs them).
 
-    python benchmarks/bench.py [--size small|full] [--only rate,wide-rate,unthrottled,memory,analyst] [--pairs N]
-                               [--out FILE] [--history FILE] [--baseline]
+    python benchmarks/bench.py [--size small|full] [--pairs N] [--out FILE] [--history FILE] [--baseline]
+                               [--only rate,wide-rate,unthrottled,memory,analyst,heavy,heavy-slow,heavy-wide]
 
 Prints a table, writes the run's JSON (default benchmarks/results/latest.json, not committed) and adds one row per
 workload (per read for wide-rate) to benchmarks/results/history.csv: UTC time, git commit (`-dirty` if tracked
@@ -37,12 +44,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from testkit import analyst_truth  # noqa: E402
 from testkit.harness import ANALYST_STREAMS, Sandbox, configured_catalog, source_command  # noqa: E402
 
 # What each stream reads: (object types, association types per record) as the manifest declares them.
@@ -84,17 +93,21 @@ def object_counts(sizes: Dict[str, int]) -> Dict[str, int]:
     return counts
 
 
-def floor_seconds(records: Dict[str, int], general_per_s: float, search_per_s: float) -> Tuple[float, Dict[str, float]]:
+def floor_seconds(records: Dict[str, int], general_per_s: float, search_per_s: float, fixed_search: int = 0,
+                  more_general: int = 0) -> Tuple[float, Dict[str, float]]:
     """The shortest full read HubSpot's two budgets allow (DESIGN.md section 3): every record is read either by a list
     GET (100 per page, associations inline: 1/100 general call) or by search (200 per page: 1/200 search call, plus
     one association batch read per 1,000 ids and association type: k/1000 general calls). Both buckets drain at
-    once; records whose associations cost least go to search first (the LP's optimum). One properties call per type."""
-    fixed_general = len(records)
+    once; records whose associations cost least go to search first (the LP's optimum). One properties call per type.
+    `fixed_search` and `more_general`: calls the rest of the catalog needs from each budget (the analyst tables')."""
+    fixed_general = len(records) + more_general
     per_type = [(k, n) for stream, (types, k) in STREAMS.items() for t, n in records.items() if t in types]
     per_type.sort()
 
     def feasible(seconds: float) -> bool:
-        search_left = search_per_s * seconds * SEARCH_PAGE  # records search can read in time
+        search_left = (search_per_s * seconds - fixed_search) * SEARCH_PAGE  # records search can read in time
+        if search_left < 0:
+            return False
         general = fixed_general
         for k, n in per_type:
             by_search = min(n, search_left)
@@ -107,7 +120,7 @@ def floor_seconds(records: Dict[str, int], general_per_s: float, search_per_s: f
         mid = (low + high) / 2
         low, high = (low, mid) if feasible(mid) else (mid, high)
     total = sum(records.values())
-    search_only = max(total / SEARCH_PAGE / search_per_s,
+    search_only = max((total / SEARCH_PAGE + fixed_search) / search_per_s,
                       (fixed_general + sum(n * k / ASSOCIATION_BATCH for k, n in per_type)) / general_per_s)
     return high, {"search_only_floor_s": search_only}
 
@@ -239,10 +252,15 @@ def expected_counts(sandbox: Sandbox, streams: List[str]) -> Dict[str, int]:
 
 
 # ---------------------------------------------------------------------------------------------------------------- workloads
+def professional_args(latency_ms: float = 100, latency_spread: float = 0.5) -> List[str]:
+    """The sandbox's options for HubSpot's Professional limits, each call latency_ms x (1 +- latency_spread)."""
+    return ["--general-rate", str(PROFESSIONAL["general_per_10_s"]), "--search-rate", str(PROFESSIONAL["search_per_s"]),
+            "--latency-ms", f"{latency_ms:g}", "--latency-spread", f"{latency_spread:.4f}"]
+
+
 def professional_sandbox(records: Dict[str, int], *extra: str) -> Sandbox:
     """The sandbox at HubSpot's Professional limits, 50-150 ms a call."""
-    return Sandbox(*sandbox_args(records, "--general-rate", str(PROFESSIONAL["general_per_10_s"]),
-                                 "--search-rate", str(PROFESSIONAL["search_per_s"]), "--latency-ms", "100", *extra))
+    return Sandbox(*sandbox_args(records, *professional_args(), *extra))
 
 
 # No calls_per_10_seconds: the connector starts at 100 and follows HubSpot's X-HubSpot-RateLimit-Max.
@@ -260,13 +278,16 @@ def rate_limited(size: str) -> Dict[str, Any]:
 
 
 def rate_summary(records: Dict[str, int], expected: Dict[str, int], run: Dict[str, Any],
-                 stats: Dict[str, Any]) -> Dict[str, Any]:
-    """A rate-limited read against the floor of its records and the minimum calls of the connector's split."""
+                 stats: Dict[str, Any], analyst_calls: Optional[Dict[str, int]] = None) -> Dict[str, Any]:
+    """A rate-limited read against the floor of its records and the minimum calls of the connector's split
+    (`analyst_calls`: the analyst tables' page-size minimum of each budget, where the catalog has them)."""
     emitted = sum(run["records"].values())
     read = {t: n for t, n in records.items()}
-    floor, extra = floor_seconds(read, PROFESSIONAL["general_per_10_s"] / 10, PROFESSIONAL["search_per_s"])
+    analyst_calls = analyst_calls or {"general": 0, "search": 0}
+    floor, extra = floor_seconds(read, PROFESSIONAL["general_per_10_s"] / 10, PROFESSIONAL["search_per_s"],
+                                 analyst_calls["search"], analyst_calls["general"])
     total_calls = stats["total"]
-    minimum = minimum_calls(read, run["read_by_list"])
+    minimum = minimum_calls(read, run["read_by_list"]) + analyst_calls["general"] + analyst_calls["search"]
     return {
         "records_expected": sum(expected.values()), "records_emitted": emitted, "complete": run["records"] == expected,
         "records_by_stream": run["records"], "expected_by_stream": expected,
@@ -339,6 +360,182 @@ def c_caster_built() -> bool:
     return True
 
 
+# ---------------------------------------------------------------------------------------------------------------- contacts-heavy
+# Real portals are contacts-heavy (80-95 % contacts): 87 % of these records are contacts, read in one catalog.
+HEAVY_SIZES = {
+    "full": {"contacts": 180_000, "companies": 10_000, "deals": 5_000, "tickets": 2_000, "activities": 10_000},
+    "small": {"contacts": 9_000, "companies": 500, "deals": 250, "tickets": 100, "activities": 500},
+}
+# A typical catalog: the object streams (as rate reads them), the association ids and the analyst tables most users
+# select. The property histories are left out: contacts' alone would cost 4,500 calls at 180,000 contacts (5
+# searches and 20 batch reads per 1,000 records), more than the whole rest of the read.
+HEAVY_ANALYST_STREAMS = ["owners", "deal_pipelines", "ticket_pipelines", "association_links", "merges"]
+HEAVY_STREAMS = [*STREAMS, *HEAVY_ANALYST_STREAMS]
+# The object types whose survivors the merges table searches, one search page per 200 (contacts: either property).
+MERGE_TYPES = ["contacts", "companies", "deals", "tickets"]
+OWNERS_PAGE, LINKS_PER_RESULT = 500, 500  # owners per page; a v4 batch result's `to` ids before its own paging
+
+
+@dataclass(frozen=True)
+class HeavyWorkload:
+    """One contacts-heavy workload: the Professional limits, the latency of a call (latency_ms x (1 +- spread)) and,
+    for the wide variant, the custom contact properties."""
+    latency_ms: float
+    latency_spread: float
+    custom_contact_properties: Optional[int] = None  # None: the sandbox's 20 custom properties on every type
+
+    def describe(self) -> str:
+        low, high = self.latency_ms * (1 - self.latency_spread), self.latency_ms * (1 + self.latency_spread)
+        wide = f", {self.custom_contact_properties} custom contact properties" if self.custom_contact_properties else ""
+        return (f"{PROFESSIONAL['general_per_10_s']} calls / 10 s, search {PROFESSIONAL['search_per_s']} / s, "
+                f"{low:.0f}-{high:.0f} ms latency{wide}")
+
+
+HEAVY_WORKLOADS = {
+    "heavy": HeavyWorkload(latency_ms=100, latency_spread=0.5),
+    "heavy-slow": HeavyWorkload(latency_ms=300, latency_spread=1 / 3),
+    "heavy-wide": HeavyWorkload(latency_ms=100, latency_spread=0.5, custom_contact_properties=WIDE_PROPERTIES),
+}
+
+
+def heavy_records(size: str) -> Dict[str, int]:
+    """Records per object type of the contacts-heavy workloads (archived ones included, as the sandbox holds them)."""
+    return object_counts(HEAVY_SIZES[size])
+
+
+def heavy_sandbox_args(name: str, size: str) -> List[str]:
+    """The sandbox's command line for one contacts-heavy workload: its records, limits, latency and (wide) custom
+    contact properties, with every API call's timing kept for the summary of where the time went."""
+    workload = HEAVY_WORKLOADS[name]
+    extra = [*professional_args(workload.latency_ms, workload.latency_spread), "--timeline"]
+    if workload.custom_contact_properties:
+        extra += ["--custom-properties", str(workload.custom_contact_properties), "--custom-properties-types", "contacts"]
+    return sandbox_args(heavy_records(size), *extra)
+
+
+def analyst_minimum(owners: Tuple[int, int], from_records: Dict[str, int], link_lists: List[int],
+                    survivors: Dict[str, int]) -> Dict[str, int]:
+    """The calls HubSpot's page and batch sizes allow the heavy catalog's analyst tables, per budget, as if the first
+    sync were one window: owners (active, archived) 500 a page; one call per pipelines table; association_links one
+    id search per 200 from-records (at least one per object) and one v4 batch read per 1,000 of them and target type,
+    plus one per further 500 targets of a single record (`link_lists`: the targets of each record and target type);
+    merges one search per 200 survivors of each object type (at least one)."""
+    active, archived = owners
+    general = -(-active // OWNERS_PAGE) + -(-archived // OWNERS_PAGE) + 2
+    search = 0
+    for from_type, n in from_records.items():
+        search += max(1, -(-n // SEARCH_PAGE))
+        general += len(analyst_truth.LINK_TARGETS[from_type]) * -(-n // ASSOCIATION_BATCH)
+    general += sum(-(-n // LINKS_PER_RESULT) - 1 for n in link_lists if n > LINKS_PER_RESULT)
+    search += sum(max(1, -(-survivors.get(t, 0) // SEARCH_PAGE)) for t in MERGE_TYPES)
+    return {"general": general, "search": search}
+
+
+def analyst_expected(sandbox: Sandbox) -> Tuple[Dict[str, int], Dict[str, int]]:
+    """The rows the heavy catalog's analyst tables must have (the sandbox's own account) and their page-size minimum."""
+    owners = analyst_truth.owners(sandbox)
+    targets: Dict[Tuple[str, str, str], set] = {}
+    links = 0
+    for from_type, to_types in analyst_truth.LINK_TARGETS.items():
+        for to_type in to_types:
+            rows = analyst_truth.links(sandbox, from_type, to_type)
+            links += len(rows)
+            for row in rows:
+                targets.setdefault((from_type, row[1], to_type), set()).add(row[3])
+    merges = analyst_truth.merges(sandbox)
+    rows = {"owners": len(owners), "deal_pipelines": len(analyst_truth.pipeline_stages(sandbox, "deals")),
+            "ticket_pipelines": len(analyst_truth.pipeline_stages(sandbox, "tickets")),
+            "association_links": links, "merges": len(merges)}
+    archived_owners = sum(1 for o in owners if o.get("archived"))
+    minimum = analyst_minimum((len(owners) - archived_owners, archived_owners),
+                              {t: len(sandbox.ids(t)) for t in analyst_truth.LINK_TARGETS},
+                              [len(ids) for ids in targets.values()],
+                              {t: len({m[2] for m in merges if m[0] == t}) for t in MERGE_TYPES})
+    return rows, minimum
+
+
+def heavy(name: str, size: str) -> Dict[str, Any]:
+    """One contacts-heavy workload: a first sync of the typical catalog against the floor of both budgets (the
+    analyst tables' minimum calls included), and where the time went (`where_the_time_went`)."""
+    records = heavy_records(size)
+    with Sandbox(*heavy_sandbox_args(name, size)) as sandbox:
+        expected = expected_counts(sandbox, list(STREAMS))
+        analyst_rows, analyst_calls = analyst_expected(sandbox)
+        expected.update(analyst_rows)
+        sandbox.reset_stats()  # the pipelines reads above are not the connector's (2 calls of the rolling 190)
+        sandbox_cpu = process_cpu_s(sandbox.proc.pid)
+        run = run_read(sandbox, HEAVY_STREAMS, RATE_CONFIG)
+        stats = sandbox.stats()
+        sandbox_cpu = process_cpu_s(sandbox.proc.pid) - sandbox_cpu
+    timeline = stats.pop("timeline", [])
+    return {"workload": name, "describe": HEAVY_WORKLOADS[name].describe(), "records_by_type": records,
+            **rate_summary(records, expected, run, stats, analyst_calls), "analyst_minimum_calls": analyst_calls,
+            "sandbox_cpu_s": sandbox_cpu, "reports": run["reports"],
+            "where_the_time_went": where_the_time_went(timeline), "timeline_calls": len(timeline),
+            "_timeline": timeline}  # main() writes it beside the results, not into them
+
+
+def call_group(key: str) -> str:
+    """The reader an API call belongs to, by its endpoint: `contacts list`, `contacts search`, `contacts associations`
+    (v4 batch reads from contacts), `properties`, `other` (owners, pipelines, labels, batch reads of objects)."""
+    method, path = key.split(" ", 1)
+    parts = path.strip("/").split("/")
+    if parts[:3] == ["crm", "v3", "objects"] and len(parts) == 4 and method == "GET":
+        return f"{parts[3]} list"
+    if parts[:3] == ["crm", "v3", "objects"] and parts[-1] == "search":
+        return f"{parts[3]} search"
+    if parts[:3] == ["crm", "v4", "associations"] and parts[-1] == "read":
+        return f"{parts[3]} associations"
+    if parts[:3] == ["crm", "v3", "properties"]:
+        return "properties"
+    return "other"
+
+
+def where_the_time_went(timeline: List[List[Any]], bucket_s: float = 10.0) -> Dict[str, Any]:
+    """From the sandbox's timeline (start, duration, endpoint, status per call, seconds since the read's start):
+    per reader its calls, 429s, span (first start to last end), the most of its calls in flight at once, the mean
+    call and the mean gap between one call's end and the next one's start (the connector's time between pages, budget
+    waits included); per `bucket_s` the general and search calls answered (not 429) and the 429s; and how much of the
+    run search had no call in flight."""
+    if not timeline:
+        return {}
+    end = max(start + seconds for start, seconds, _, _ in timeline)
+    groups: Dict[str, List[Tuple[float, float, Any]]] = {}
+    for start, seconds, key, status in timeline:
+        groups.setdefault(call_group(key), []).append((start, start + seconds, status))
+    readers = {}
+    for group, calls in sorted(groups.items(), key=lambda item: -len(item[1])):
+        calls.sort()
+        edges = sorted([(a, 1) for a, _, _ in calls] + [(b, -1) for _, b, _ in calls])
+        in_flight = most = 0
+        for _, step in edges:
+            in_flight += step
+            most = max(most, in_flight)
+        gaps = [b_start - a_end for (_, a_end, _), (b_start, _, _) in zip(calls, calls[1:])]
+        readers[group] = {
+            "calls": len(calls), "http_429": sum(1 for c in calls if c[2] == 429),
+            "first_s": calls[0][0], "last_s": max(b for _, b, _ in calls), "most_in_flight": most,
+            "mean_call_s": statistics.mean(b - a for a, b, _ in calls),
+            "mean_gap_s": statistics.mean(gaps) if gaps else None,
+        }
+    buckets = [{"from_s": i * bucket_s, "general": 0, "search": 0, "http_429": 0}
+               for i in range(int(end // bucket_s) + 1)]
+    for start, _, key, status in timeline:
+        bucket = buckets[int(start // bucket_s)]
+        if status == 429:
+            bucket["http_429"] += 1
+        else:
+            bucket["search" if key.endswith("/search") else "general"] += 1
+    searches = sorted((a, a + d) for a, d, key, _ in timeline if key.endswith("/search"))
+    busy, reach = 0.0, 0.0
+    for a, b in searches:  # the union of the search calls' intervals
+        if b > reach:
+            busy += b - max(a, reach)
+            reach = b
+    return {"run_s": end, "readers": readers, "buckets": buckets, "search_in_flight_share": busy / end if end else None,
+            "search_calls_per_s": len(searches) / end, "general_calls_per_s": (len(timeline) - len(searches)) / end}
+
+
 def unthrottled(size: str) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
     narrow = object_counts({k: int(v * UNTHROTTLED_SHARE[size]) for k, v in SIZES[size].items()})
@@ -408,7 +605,8 @@ def analyst(size: str) -> Dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
-    parser.add_argument("--only", default=",".join(WORKLOADS), help=f"comma list of {', '.join(WORKLOADS)}")
+    parser.add_argument("--only", default=",".join(DEFAULT_WORKLOADS),
+                        help=f"comma list of {', '.join(WORKLOADS)} (default: {', '.join(DEFAULT_WORKLOADS)})")
     parser.add_argument("--pairs", type=int, default=1, help="wide-rate: pairs of reads (C loop, Python loop)")
     parser.add_argument("--out", default=str(RESULTS / "latest.json"))
     parser.add_argument("--history", default=str(RESULTS / "history.csv"), help="the CSV this run's rows are added to")
@@ -438,6 +636,14 @@ def main() -> None:
     if "analyst" in chosen:
         results["analyst"] = analyst(args.size)
         print_analyst(results["analyst"])
+    for name in HEAVY_WORKLOADS:
+        if name in chosen:
+            run = heavy(name, args.size)
+            timeline = Path(args.out).with_name(f"timeline-{name}.json")
+            timeline.parent.mkdir(parents=True, exist_ok=True)
+            timeline.write_text(json.dumps(run.pop("_timeline")))
+            results[WORKLOADS[name]] = run
+            print_heavy(run)
     results["bench_seconds"] = time.monotonic() - began
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, sort_keys=True))
@@ -461,7 +667,9 @@ def main() -> None:
 RESULTS = REPO / "benchmarks" / "results"
 # The workloads of --only (their order is the run's), and the key of each one's results in the JSON.
 WORKLOADS = {"rate": "rate_limited", "wide-rate": "wide_rate", "unthrottled": "unthrottled", "memory": "memory",
-             "analyst": "analyst"}
+             "analyst": "analyst", "heavy": "heavy", "heavy-slow": "heavy_slow", "heavy-wide": "heavy_wide"}
+# `make bench`; the contacts-heavy workloads (a quarter of an hour together at full size) run with `make bench-heavy`.
+DEFAULT_WORKLOADS = [name for name in WORKLOADS if name not in HEAVY_WORKLOADS]
 HISTORY_COLUMNS = ["utc", "commit", "size", "workload", "variant", "wall_s", "floor_s", "wall_over_floor", "calls",
                    "minimum_calls", "calls_over_minimum", "http_429", "records_expected", "records_read", "cpu_s",
                    "cpu_ms_per_record", "peak_rss_mb", "note", "source"]
@@ -522,6 +730,9 @@ def history_rows(results: Dict[str, Any], commit: str, source: str = "bench.py")
         rows.append({**base, "workload": "memory", "records_read": b["records"], "peak_rss_mb": b["peak_rss_mb"],
                      "note": f"peak RSS {a['peak_rss_mb']:.0f} MB at {small:,} contacts, {b['peak_rss_mb']:.0f} MB at "
                              f"{large:,}: x{m['ratio']:.2f}"})
+    for name in HEAVY_WORKLOADS:
+        if WORKLOADS[name] in results:
+            rows.append({**base, "workload": name, **rate_columns(results[WORKLOADS[name]])})
     if "analyst" in results:
         a = results["analyst"]
         rows.append({**base, "workload": "analyst", "wall_s": a["wall_s"], "calls": a["calls"],
@@ -578,6 +789,10 @@ def baseline_lines(rows: List[Dict[str, Any]], baseline_rows: List[Dict[str, Any
 # ---------------------------------------------------------------------------------------------------------------- output
 def print_rate(r: Dict[str, Any]) -> None:
     print("\n1. rate-limited (190 calls / 10 s, search 5 / s, 50-150 ms latency)")
+    print_rate_rows(r)
+
+
+def print_rate_rows(r: Dict[str, Any]) -> None:
     rows = [
         ("records emitted / expected", f"{r['records_emitted']:,} / {r['records_expected']:,}" + ("" if r["complete"] else "  INCOMPLETE")),
         ("exit code", r["exit_code"]),
@@ -638,6 +853,30 @@ def print_analyst(a: Dict[str, Any]) -> None:
     for name, v in a["streams"].items():
         per = f"{v['calls_per_1000_rows']:.1f}" if v["calls_per_1000_rows"] is not None else "-"
         print(f"  {name:28s} {v['rows']:>8,} rows {v['calls'] if v['calls'] is not None else '-':>6} calls  {per:>7} per 1,000 rows  {v['status']}")
+
+
+def print_heavy(r: Dict[str, Any]) -> None:
+    print(f"\n{r['workload']}: contacts-heavy first sync of the typical catalog ({r['describe']})")
+    print_rate_rows(r)
+    analyst = r["analyst_minimum_calls"]
+    print(f"  {'of the minimum, analyst tables':32s} {analyst['general']} general, {analyst['search']} search")
+    where = r["where_the_time_went"]
+    if not where:
+        return
+    print(f"  where the time went ({where['run_s']:.1f} s of calls): general {where['general_calls_per_s']:.1f} calls/s "
+          f"of {PROFESSIONAL['general_per_10_s'] / 10:g}, search {where['search_calls_per_s']:.2f}/s of "
+          f"{PROFESSIONAL['search_per_s']}, a search call in flight {100 * where['search_in_flight_share']:.0f} % of the time")
+    print(f"  {'reader':26s} {'calls':>6s} {'429s':>5s} {'from s':>7s} {'to s':>7s} {'in flight':>9s} {'call ms':>8s} {'gap ms':>7s}")
+    for group, v in where["readers"].items():
+        gap = f"{1000 * v['mean_gap_s']:.0f}" if v["mean_gap_s"] is not None else "-"
+        print(f"  {group:26s} {v['calls']:>6,} {v['http_429']:>5} {v['first_s']:>7.1f} {v['last_s']:>7.1f} "
+              f"{v['most_in_flight']:>9} {1000 * v['mean_call_s']:>8.0f} {gap:>7s}")
+    print("  calls answered per 10 s (general/search, 429s): " + "  ".join(
+        f"{b['from_s']:.0f}s {b['general']}/{b['search']}" + (f" ({b['http_429']})" if b["http_429"] else "")
+        for b in where["buckets"]))
+    calls = {stream: v["calls"] for stream, v in r["reports"].items() if v.get("calls") is not None}
+    if calls:
+        print("  calls per stream (sync report): " + ", ".join(f"{s} {n:,}" for s, n in calls.items()))
 
 
 if __name__ == "__main__":

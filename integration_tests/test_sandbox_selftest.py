@@ -209,6 +209,27 @@ def test_keyset_search_pages_in_either_direction_match_the_records(sandbox, dire
     assert got == expected and len(expected) > 140
 
 
+def test_keyset_search_with_several_filter_groups_pages_through_the_records_either_group_selects(sandbox):
+    """Filter groups are ORed; with the same keyset filter in each (as the merges table's contacts search sends), the
+    cached keyset answer pages through the records any group selects, in id order, each once."""
+    records = control_records(sandbox, "contacts")
+    early, late = "2022-01-01T00:00:00.000Z", "2025-01-01T00:00:00.000Z"
+    expected = sorted(int(i) for i, r in records.items() if r["updatedAt"] < early or r["updatedAt"] > late)
+    groups = [[{"propertyName": "lastmodifieddate", "operator": "LT", "value": early}],
+              [{"propertyName": "lastmodifieddate", "operator": "GT", "value": late}]]
+    got, last = [], 0
+    while True:
+        key = {"propertyName": "hs_object_id", "operator": "GT", "value": str(last)}
+        body = {"filterGroups": [{"filters": [key, *group]} for group in groups], "limit": 60,
+                "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}], "properties": ["email"]}
+        j = search(sandbox, "contacts", body).json()
+        got += [int(x["id"]) for x in j["results"]]
+        if "paging" not in j:
+            break
+        last = got[-1]
+    assert got == expected and 120 < len(expected) < len(records)
+
+
 def test_search_rate_limit(sandbox):
     time.sleep(1.1)
     codes = []

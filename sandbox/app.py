@@ -57,7 +57,7 @@ class SandboxApp:
         catalog = Catalog.from_registry()
         counts = {t: cfg.records_of(t) for t in catalog.names}
         self.store = Store(seed=cfg.seed, counts=counts, custom_properties=cfg.custom_properties,
-                           same_timestamp=cfg.same_timestamp, archived=cfg.archived, catalog=catalog)
+                           custom_properties_types=cfg.custom_properties_types, same_timestamp=cfg.same_timestamp, archived=cfg.archived, catalog=catalog)
         self.catalog = catalog
         self.state_lock = threading.Lock()
         self.search_cache: Dict[Any, Any] = {}  # (object type, filters) -> id-ordered matches, for keyset pages
@@ -81,10 +81,17 @@ class SandboxApp:
         with self.state_lock:
             self.stats: Dict[str, Any] = {"requests": {}, "total": 0, "status_counts": {}, "tokens_issued": 0,
                                           "faults": {}, "quirks": {}}
+            if self.cfg.timeline:
+                # [start, duration (seconds since this reset), "METHOD /path", status] per API call, for the bench
+                self.stats["timeline"] = []
+                self.timeline_origin = time.monotonic()
 
-    def _count(self, key: str, status: Union[int, str]) -> None:
+    def _count(self, key: str, status: Union[int, str], started: float) -> None:
         with self.state_lock:
             s = self.stats
+            if "timeline" in s:
+                s["timeline"].append([round(started - self.timeline_origin, 4), round(time.monotonic() - started, 4),
+                                      key, status])
             s["requests"][key] = s["requests"].get(key, 0) + 1
             s["total"] += 1
             k = str(status)
@@ -120,8 +127,9 @@ class SandboxApp:
                 if method != "GET":
                     self.search_cache.clear()
         key = f"{method} {path}"
+        started = time.monotonic()
         resp = self._api(method, raw_path, path, parts.query, headers, body)
-        self._count(key, resp.status if isinstance(resp, Response) else "reset")
+        self._count(key, resp.status if isinstance(resp, Response) else "reset", started)
         return resp
 
     def _api(self, method: str, raw_path: str, path: str, query: str, headers: Mapping[str, str],
@@ -155,7 +163,7 @@ class SandboxApp:
                     return Response(429, dumps(ten_secondly_body()), headers=hdrs)
         if cfg.latency_ms:
             with self.state_lock:
-                f = self.latency_rng.uniform(0.5, 1.5)
+                f = self.latency_rng.uniform(1 - cfg.latency_spread, 1 + cfg.latency_spread)
             time.sleep(cfg.latency_ms * f / 1000.0)
         try:
             if is_token:

@@ -33,6 +33,8 @@ class SandboxConfig:
     tasks: int = DEFAULT_COUNTS["tasks"]
     counts: Optional[Dict[str, int]] = None
     custom_properties: int = 20
+    # the object types that get `custom_properties` custom properties (None: every type); the others get 20
+    custom_properties_types: Optional[List[str]] = None
     private_app_token: str = "sandbox-private-app-token"
     client_id: str = "sandbox-client-id"
     client_secret: str = "sandbox-client-secret"
@@ -44,6 +46,8 @@ class SandboxConfig:
     general_rate: int = 0  # per rolling 10 s; 0 = unlimited
     daily_limit: int = 0  # 0 = unlimited
     latency_ms: float = 0
+    timeline: bool = False  # stats list every API call's start, duration, endpoint and status
+    latency_spread: float = 0.5  # each call waits latency_ms times a uniform draw from 1 - spread to 1 + spread
     search_lag_seconds: float = 0
     max_url_length: int = 8000
     same_timestamp: int = 0

@@ -11,11 +11,11 @@ from __future__ import annotations
 import bisect
 import random
 import threading
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from sandbox.association_types import BIT_DEFAULT, BIT_LABEL0, BIT_PRIMARY, KNOWN_PAIRS, AssocDir, Pair
 from sandbox.catalog import Catalog
-from sandbox.properties import K_POOL
+from sandbox.properties import DEFAULT_CUSTOM_PROPERTIES, K_POOL
 from sandbox.records import Rec, prop_value
 from sandbox.schema import PropSpec, Schema
 from sandbox.values import (END_CREATED_MS, END_UPDATED_MS, FUTURE_MS, GOLD, M64, SAME_TS_MS, START_MS, iso_ms, mix64,
@@ -59,8 +59,10 @@ class ObjectStore:
 class Store:
     """Every object type's records and their associations, behind one lock."""
 
-    def __init__(self, seed: int = 42, counts: Optional[Mapping[str, int]] = None, custom_properties: int = 20,
-                 same_timestamp: int = 0, archived: Optional[int] = None, catalog: Optional[Catalog] = None) -> None:
+    def __init__(self, seed: int = 42, counts: Optional[Mapping[str, int]] = None,
+                 custom_properties: int = DEFAULT_CUSTOM_PROPERTIES, same_timestamp: int = 0,
+                 archived: Optional[int] = None, catalog: Optional[Catalog] = None,
+                 custom_properties_types: Optional[Sequence[str]] = None) -> None:
         self.lock = threading.RLock()
         self.seed = seed
         self.counts = counts or {}
@@ -70,7 +72,8 @@ class Store:
         self.schemas: Dict[str, Schema] = {}
         self.objects: Dict[str, ObjectStore] = {}
         for i, t in enumerate(self.catalog.names):
-            self.schemas[t] = Schema(self.catalog, t, seed, custom_properties)
+            wide = custom_properties_types is None or t in custom_properties_types
+            self.schemas[t] = Schema(self.catalog, t, seed, custom_properties if wide else DEFAULT_CUSTOM_PROPERTIES)
             self.objects[t] = ObjectStore(t, self.schemas[t], i, seed)
         # assoc[(a, b)][a_id] -> {b_id: bits}
         self.assoc: Dict[Pair, Links] = {k: {} for k in self.directions}

@@ -11,6 +11,8 @@ from typing import Any, List, Optional
 
 from source_hubspot.objects import ObjectType
 
+DEFAULT_CUSTOM_PROPERTIES = 20  # custom properties per type unless the sandbox is told otherwise
+
 FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
          "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Chen", "Aisha",
          "José", "Zoë", "Björn", "Søren", "Nguyễn", "O'Brien", "Anne-Marie", "Łukasz", "Yuki", "Priya"]

@@ -23,7 +23,7 @@ SEARCH_CACHE_SIZE = 64
 
 Filter = Callable[[Rec], bool]
 Sort = Tuple[PropSpec, bool]  # property, descending
-Keyset = Tuple[List[dict], Optional[int], bool]  # the other filters, the last id, descending
+Keyset = Tuple[List[List[dict]], Optional[int], bool]  # each group's other filters, the last id, descending
 
 
 class SearchApi:
@@ -191,23 +191,34 @@ class SearchApi:
     # -------------------------------------------------------------- keyset search, cached
     def _keyset_query(self, schema: Schema, groups: List[Any], sorts: List[Sort], query: Optional[str],
                       lag_ms: float) -> Optional[Keyset]:
-        """(filters without the keyset, last id, descending) for the common queries 'these filters AND hs_object_id GT
-        x, sorted by hs_object_id ascending' and 'these filters [AND hs_object_id LT x], sorted by hs_object_id
-        descending', whose answers are slices of one cached, id-ordered match list. None otherwise."""
+        """(each group's filters without the keyset, last id, descending) for the common queries 'these filters AND
+        hs_object_id GT x, sorted by hs_object_id ascending' and 'these filters [AND hs_object_id LT x], sorted by
+        hs_object_id descending', whose answers are slices of one cached, id-ordered match list. Several filter groups
+        (OR) qualify when every one holds the same keyset filter (the merges table's contacts search has two). None
+        otherwise."""
         id_spec = schema.by_name.get("hs_object_id")
-        if lag_ms or query or len(groups) > 1 or id_spec is None or sorts not in ([(id_spec, False)], [(id_spec, True)]):
+        if lag_ms or query or id_spec is None or sorts not in ([(id_spec, False)], [(id_spec, True)]):
             return None
         descending = sorts[0][1]
-        filters = ((groups or [{}])[0] or {}).get("filters") or []
-        keys = [f for f in filters if isinstance(f, dict) and f.get("propertyName") == "hs_object_id"
-                and f.get("operator") == ("LT" if descending else "GT")]
-        if len(keys) > 1 or (not keys and not descending):
+        keyed = []
+        for group in groups or [{}]:
+            filters = (group or {}).get("filters") or []
+            keys = [f for f in filters if isinstance(f, dict) and f.get("propertyName") == "hs_object_id"
+                    and f.get("operator") == ("LT" if descending else "GT")]
+            if len(keys) > 1:
+                return None
+            keyed.append((filters, keys[0] if keys else None))
+        values = {None if key is None else str(key.get("value")) for _, key in keyed}
+        if len(values) > 1:
+            return None
+        value = values.pop()
+        if value is None and not descending:
             return None
         try:
-            last_id = int(keys[0].get("value")) if keys else None
-        except (TypeError, ValueError):
+            last_id = int(value) if value is not None else None
+        except ValueError:
             return None
-        return [f for f in filters if not keys or f is not keys[0]], last_id, descending
+        return [[f for f in filters if f is not key] for filters, key in keyed], last_id, descending
 
     def _keyset_search(self, otype: str, keyset: Keyset, after: int, limit: int, names: List[str],
                        qkey: Optional[str] = None) -> Response:
@@ -218,11 +229,11 @@ class SearchApi:
         with store.lock:
             hit = cache.get(cache_key)
             if hit is None:
-                compiled = [self._compile_filter(store.schemas[otype], f) for f in rest]
+                compiled = [[self._compile_filter(store.schemas[otype], f) for f in group] for group in rest]
                 ostore = store.objects[otype]
                 recs = ostore.recs
                 matched = [recs[rid] for rid in ostore.ids
-                           if not recs[rid].archived and all(f(recs[rid]) for f in compiled)]
+                           if not recs[rid].archived and any(all(f(recs[rid]) for f in group) for group in compiled)]
                 hit = (matched, [rec.id for rec in matched])  # ostore.ids ascend: so do these
                 if len(cache) >= SEARCH_CACHE_SIZE:
                     cache.pop(next(iter(cache)))

@@ -166,6 +166,9 @@ def build_arg_parser() -> argparse.ArgumentParser:
     for t in Catalog.from_registry().names:  # records per object type
         p.add_argument(f"--{t}", type=int, default=default_count(t))
     p.add_argument("--custom-properties", type=int, default=20)
+    p.add_argument("--custom-properties-types", default="all",
+                   help="comma list of the object types that get --custom-properties custom properties (the others "
+                        "get 20), or 'all'")
     p.add_argument("--private-app-token", default="sandbox-private-app-token")
     p.add_argument("--client-id", default="sandbox-client-id")
     p.add_argument("--client-secret", default="sandbox-client-secret")
@@ -177,6 +180,10 @@ def build_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--general-rate", type=int, default=0, help="requests per rolling 10 s (0 = off)")
     p.add_argument("--daily-limit", type=int, default=0)
     p.add_argument("--latency-ms", type=float, default=0)
+    p.add_argument("--latency-spread", type=float, default=0.5,
+                   help="each call waits --latency-ms times a uniform draw from 1 - spread to 1 + spread")
+    p.add_argument("--timeline", action="store_true",
+                   help="/_sandbox/stats lists every API call: start, duration, endpoint, status")
     p.add_argument("--search-lag-seconds", type=float, default=0)
     p.add_argument("--max-url-length", type=int, default=8000)
     p.add_argument("--same-timestamp", type=int, default=0)
@@ -198,11 +205,13 @@ def config_from_args(argv: Optional[List[str]] = None) -> SandboxConfig:
     a = build_arg_parser().parse_args(argv)
     fields = {f.name for f in dataclasses.fields(SandboxConfig)}
     kw = {name: getattr(a, name) for name in fields
-          if name not in ("scopes", "faults", "portal_id", "counts") and hasattr(a, name)}
+          if name not in ("scopes", "faults", "portal_id", "counts", "custom_properties_types") and hasattr(a, name)}
     cfg = SandboxConfig(**kw)
     counts = {t: getattr(a, t) for t in Catalog.from_registry().names if t not in fields}
     cfg.counts = counts or None
     cfg.scopes = None if a.scopes.strip().lower() == "all" else [s.strip() for s in a.scopes.split(",") if s.strip()]
+    wide = a.custom_properties_types.strip().lower()
+    cfg.custom_properties_types = None if wide == "all" else [t.strip() for t in wide.split(",") if t.strip()]
     if a.fault_rate:
         cfg.faults = {"error_rate": a.fault_rate, "seed": a.fault_seed}
     return cfg

@@ -124,3 +124,104 @@ def test_given_a_read_measured_beside_the_sandbox_then_its_row_notes_the_sandbox
 def test_given_several_pairs_then_the_caster_read_first_alternates():
     assert [bench.caster_order(pair) for pair in range(3)] == [
         ["c-caster", "python-caster"], ["python-caster", "c-caster"], ["c-caster", "python-caster"]]
+
+
+# ---------------------------------------------------------------------------------------------------------------- contacts-heavy
+def heavy_config(name: str, size: str = "full") -> Any:
+    """The sandbox's configuration as the heavy workload's command line gives it."""
+    from sandbox.server import config_from_args
+    return config_from_args(bench.heavy_sandbox_args(name, size))
+
+
+@pytest.mark.parametrize("size", ["full", "small"])
+def test_given_the_heavy_sizes_then_contacts_are_nearly_nine_records_in_ten(size: str):
+    records = bench.heavy_records(size)
+    share = records["contacts"] / sum(records.values())
+    assert 0.85 <= share <= 0.95
+    assert {t: records[t] for t in ("calls", "emails", "meetings", "notes", "tasks")} == dict.fromkeys(
+        ("calls", "emails", "meetings", "notes", "tasks"), bench.HEAVY_SIZES[size]["activities"] // 5)
+
+
+def test_given_the_full_heavy_size_then_it_holds_the_portal_the_workloads_describe():
+    assert bench.heavy_records("full") == {"contacts": 180_000, "companies": 10_000, "deals": 5_000, "tickets": 2_000,
+                                           "calls": 2_000, "emails": 2_000, "meetings": 2_000, "notes": 2_000,
+                                           "tasks": 2_000}
+    small, full = bench.heavy_records("small"), bench.heavy_records("full")
+    assert all(small[t] * 10 <= full[t] for t in full)  # the smoke check reads a tenth or less
+
+
+def test_given_the_heavy_catalog_then_it_holds_every_object_stream_rate_reads_and_the_usual_analyst_tables():
+    assert bench.HEAVY_STREAMS[:len(bench.STREAMS)] == list(bench.STREAMS)
+    analyst = bench.HEAVY_STREAMS[len(bench.STREAMS):]
+    assert set(analyst) <= set(bench.ANALYST_STREAMS) and "association_links" in analyst
+    assert not [s for s in analyst if s.endswith("_property_history")]
+
+
+@pytest.mark.parametrize("name, latency, spread, described", [
+    ("heavy", 100, 0.5, "50-150 ms latency"),
+    ("heavy-slow", 300, 1 / 3, "200-400 ms latency"),
+    ("heavy-wide", 100, 0.5, "50-150 ms latency, 300 custom contact properties"),
+])
+def test_given_a_heavy_workload_then_its_sandbox_has_professional_limits_its_latency_and_a_timeline(
+        name: str, latency: float, spread: float, described: str):
+    cfg = heavy_config(name)
+    assert (cfg.general_rate, cfg.search_rate) == (190, 5)
+    assert cfg.latency_ms == latency and cfg.latency_spread == pytest.approx(spread, abs=1e-4)
+    assert cfg.timeline is True
+    assert {t: cfg.records_of(t) for t in bench.heavy_records("full")} == bench.heavy_records("full")
+    assert bench.HEAVY_WORKLOADS[name].describe() == f"190 calls / 10 s, search 5 / s, {described}"
+
+
+def test_given_the_wide_heavy_workload_then_only_contacts_get_300_custom_properties():
+    from sandbox.data import Store
+    cfg = heavy_config("heavy-wide", "small")
+    assert (cfg.custom_properties, cfg.custom_properties_types) == (300, ["contacts"])
+    assert heavy_config("heavy").custom_properties_types is None
+    store = Store(seed=1, counts={"contacts": 3, "deals": 3}, custom_properties=cfg.custom_properties,
+                  custom_properties_types=cfg.custom_properties_types)
+    custom = {t: sum(1 for p in store.schemas[t].specs if p.name.startswith("custom_prop_")) for t in ("contacts", "deals")}
+    assert custom == {"contacts": 300, "deals": 20}
+
+
+def test_given_the_analyst_tables_rows_then_their_minimum_is_pages_and_batches_of_each_budget():
+    minimum = bench.analyst_minimum(owners=(620, 4), from_records={"companies": 1_001, "deals": 0, "calls": 200},
+                                    link_lists=[650, 1_200, 500, 3], survivors={"contacts": 401, "deals": 1})
+    # owners 2 + 1, pipelines 2; links: companies 2 batches x 1 target, calls 1 x 4, further pages 1 + 2
+    assert minimum["general"] == 3 + 2 + 2 + 4 + 3
+    # links: 6 + 1 (an empty object still costs a search) + 1; merges: 3 + 1 + 1 + 1
+    assert minimum["search"] == 8 + 6
+
+
+def test_given_calls_of_the_analyst_tables_then_the_floor_grows_and_without_them_it_is_the_rate_floor():
+    records = bench.heavy_records("full")
+    plain, _ = bench.floor_seconds(records, 19.0, 5.0)
+    assert bench.floor_seconds(records, 19.0, 5.0, 0, 0)[0] == plain
+    more_general, _ = bench.floor_seconds(records, 19.0, 5.0, 0, 190)
+    more_search, extra = bench.floor_seconds(records, 19.0, 5.0, 50, 0)
+    assert plain < more_general and plain < more_search
+    assert extra["search_only_floor_s"] == pytest.approx((sum(records.values()) / 200 + 50) / 5)
+
+
+def test_given_a_timeline_then_each_reader_has_its_calls_span_concurrency_and_gaps_and_each_bucket_its_calls():
+    timeline = [[0.0, 0.1, "GET /crm/v3/properties/contacts", 200],
+                [0.2, 0.1, "GET /crm/v3/objects/contacts", 200], [0.4, 0.1, "GET /crm/v3/objects/contacts", 200],
+                [0.2, 0.3, "POST /crm/v3/objects/contacts/search", 200],
+                [0.3, 0.1, "POST /crm/v3/objects/contacts/search", 429],
+                [10.5, 0.5, "POST /crm/v4/associations/contacts/companies/batch/read", 200],
+                [10.6, 0.2, "GET /crm/v3/owners", 200]]
+    where = bench.where_the_time_went(timeline)
+    assert where["run_s"] == pytest.approx(11.0)
+    listed, searched = where["readers"]["contacts list"], where["readers"]["contacts search"]
+    assert (listed["calls"], listed["most_in_flight"], listed["http_429"]) == (2, 1, 0)
+    assert listed["mean_gap_s"] == pytest.approx(0.1) and listed["mean_call_s"] == pytest.approx(0.1)
+    assert (searched["calls"], searched["most_in_flight"], searched["http_429"]) == (2, 2, 1)
+    assert set(where["readers"]) == {"properties", "contacts list", "contacts search", "contacts associations", "other"}
+    assert [(b["general"], b["search"], b["http_429"]) for b in where["buckets"]] == [(3, 1, 1), (2, 0, 0)]
+    assert where["search_in_flight_share"] == pytest.approx(0.3 / 11.0)
+
+
+def test_given_heavy_runs_then_each_is_a_row_named_for_its_workload():
+    rows = bench.history_rows(results(heavy=rate_result(200.0), heavy_wide=rate_result(300.0, complete=False)), "abc1234")
+    assert [(r["workload"], r["wall_s"]) for r in rows] == [("heavy", 200.0), ("heavy-wide", 300.0)]
+    assert rows[1]["note"] == "incomplete"
+    assert set(bench.HEAVY_WORKLOADS) <= set(bench.WORKLOADS)
