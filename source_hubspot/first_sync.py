@@ -39,7 +39,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_hubspot import objects
 from source_hubspot.api import CursorTrail, Keyset, RepeatedCursorError, next_after, page_results, parse_body, path_of
 from source_hubspot.batch import BodyList, read_batch
-from source_hubspot.budget import set_priority
+from source_hubspot.budget import HELPER_PRIORITY, set_priority
 from source_hubspot.completeness import WindowTally, checked_top, lookback_ms, modified_millis, verify
 from source_hubspot.components.pages import Page
 from source_hubspot.components.windows import WindowRetriever
@@ -380,9 +380,12 @@ class FirstSyncRead:
                 "reads the rest."
             )
 
-    def _page(self, requester: Any, stream_slice: StreamSlice, token: Any) -> requests.Response:
-        """One page of a reader, at this object's place in the rate budget."""
-        self._priority()
+    def _page(self, requester: Any, stream_slice: StreamSlice, token: Any, priority: Optional[int] = None) -> requests.Response:
+        """One page of a reader, at this object's place in the rate budget (or at `priority`)."""
+        if priority is None:
+            self._priority()
+        else:
+            set_priority(priority)
         return requester.send_request(
             stream_state={}, stream_slice=stream_slice, next_page_token={"next_page_token": token} if token else None,
             log_formatter=None,
@@ -398,7 +401,9 @@ class FirstSyncRead:
         keyset: Optional[Keyset] = Keyset()
         endpoint = f"the {self.object_type} search"
         while not self.cancelled.is_set() and keyset is not None:
-            response = self._page(self.retriever.requester, descending, keyset if keyset != Keyset() else None)
+            # Search is this reader's help, not its only way: it waits behind searches that have no other.
+            response = self._page(self.retriever.requester, descending, keyset if keyset != Keyset() else None,
+                                  priority=HELPER_PRIORITY)
             self.calls["search"] += 1
             body = parse_body(response)
             ids = _ids(response, self.object_type)

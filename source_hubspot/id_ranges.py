@@ -29,7 +29,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_hubspot.api import CursorTrail, Keyset, RepeatedCursorError, next_after, page_results, parse_body
-from source_hubspot.budget import set_priority
+from source_hubspot.budget import BULK_PRIORITY, set_priority
 from source_hubspot.completeness import total_of, verify
 from source_hubspot.first_sync import FirstSyncRead, _ids, _reason
 from source_hubspot.progress import ApiCalls, Completeness
@@ -202,7 +202,7 @@ class RangeRead(FirstSyncRead):
         return IdRanges(starts)
 
     def _priority(self) -> None:
-        set_priority(max(0, (self.total or 0) - self.taken))
+        set_priority(BULK_PRIORITY)  # the ranges take the slots nothing else asks for (budget.BULK_PRIORITY)
 
     def _emitting(self, records: List[Any]) -> None:
         with self._emitted_lock:
@@ -298,7 +298,7 @@ class RangeRead(FirstSyncRead):
             if self.ranges.failure is not None:  # the window is read again: release the pages held for associations
                 self._put(pages, self._page_of([], last=True, listed=False))
                 return
-            response = self._page(self.retriever.requester, in_range, keyset)
+            response = self._page(self.retriever.requester, in_range, keyset, priority=BULK_PRIORITY)
             self.calls["search"] += 1
             ids = _ids(response, self.object_type)
             if any(i < start or (end is not None and i >= end) for i in ids) or any(b <= a for a, b in zip(ids, ids[1:])):
