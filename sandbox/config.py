@@ -57,6 +57,10 @@ class SandboxConfig:
     # "ascending": list pages go by id, as HubSpot's do; "scrambled": a fixed order that is not by id, to show
     # what a client that assumes the order does then.
     list_order: str = "ascending"
+    # How the list reads an `after` of digits that is not a cursor it gave: "id" (the first record with an id at or
+    # above it, as HubSpot's numeric list cursors, each the next record's id), "rejected" (400, an invalid cursor),
+    # "ignored" (from the first record), "offset" (the digits count records to pass over).
+    list_after: str = "id"
     faults: Optional[dict] = None
     quirks: Optional[dict] = None  # hostile-but-legal answers, off by default: see sandbox/quirks.py
     # "observed": HubSpot's answers as they really come; "documented": as its OpenAPI documents say (sandbox/shapes.py)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 LIVE_KEYS = ("search_rate", "general_rate", "daily_limit", "latency_ms", "search_lag_seconds", "token_ttl",
              "scopes", "max_url_length", "assoc_page_size", "inline_assoc_limit", "rotate_refresh_token",
-             "list_order", "answer_shape")
+             "list_order", "answer_shape", "list_after")
 
 
 class Control:
@@ -139,6 +139,8 @@ class Control:
                             cfg.answer_shape = shape_name(v)
                         except ValueError as e:
                             raise ApiError(400, {"status": "error", "message": str(e)})
+                    elif k == "list_after":
+                        cfg.list_after = v if v in ("rejected", "ignored", "offset") else "id"
                     else:
                         conv = float if k in ("latency_ms", "search_lag_seconds", "token_ttl") else int
                         setattr(cfg, k, conv(v) if v is not None else 0)

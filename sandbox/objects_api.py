@@ -47,9 +47,9 @@ class ObjectsApi:
                                    errors=[{"message": f"limit must be between 1 and {LIST_MAX_LIMIT}",
                                             "code": "INVALID_LIMIT"}])
         after = first_param(q, "after")
-        start, tags = decode_list_cursor(after) if after else (0, "")
         archived = archived_param(q)
         store = self.store
+        start, tags = self._list_start(otype, archived, after) if after else (0, "")
         names = store.resolve_property_names(otype, csv_param(q, "properties"))
         with_history = self.history_names(otype, csv_param(q, "propertiesWithHistory"), limit)
         assoc_types = app.associations.requested_types(otype, q)
@@ -79,6 +79,23 @@ class ObjectsApi:
             params.append(("after", cur))
             out["paging"] = {"next": {"after": cur, "link": f"{app.base_url}{path}?{urlencode(params)}"}}
         return ok(out)
+
+    def _list_start(self, otype: str, archived: bool, after: str) -> Tuple[int, str]:
+        """Where a list page starts (the cursor's position and tags): the sandbox's own cursor, or digits read as
+        `list_after` says (HubSpot's list cursors are the next record's id in digits)."""
+        if not after.isdigit() or self.app.cfg.list_order != "ascending":
+            return decode_list_cursor(after)
+        mode = self.app.cfg.list_after
+        if mode == "rejected":
+            return decode_list_cursor("x" + after)  # answered as HubSpot answers a cursor it did not give
+        if mode == "ignored":
+            return 0, ""
+        if mode == "offset":
+            with self.store.lock:
+                ids = self.store.objects[otype].archived_ids if archived else self.store.objects[otype].ids
+                n = int(after)
+                return (ids[n] if n < len(ids) else (ids[-1] + 1 if ids else 0)), ""
+        return int(after), ""
 
     @staticmethod
     def _id_ordered_page(ids: List[int], recs: Dict[int, Rec], archived: bool, start: int, limit: int) -> Page:

@@ -41,6 +41,9 @@ GENERAL_MARGIN_SECONDS = 0.3
 SEARCH_MARGIN_SECONDS = 0.06
 SEARCH_MARGIN_STEP = 0.04
 SEARCH_MARGIN_MAX = 0.3
+# After this many searches in a row without a 429, the margin shrinks by half a step (down to SEARCH_MARGIN_SECONDS):
+# a margin grown by a burst of latency does not hold search below its budget for the rest of the sync.
+SEARCH_CALM_CALLS = 25
 _MARK = "_hubspot_budget_mark"
 
 
@@ -121,6 +124,12 @@ def set_priority(value: int) -> None:
     _PRIORITY.value = int(value)
 
 
+# Behind every other caller: reads that have another way (a first sync's search reader, which the list could replace)
+# and, further behind, the many readers of a large object's ranges (id_ranges.py). Chains of calls that each wait
+# for the one before (analyst tables, windows, small objects' lists) get a slot when they ask; the ranges take every
+# slot left, so the budget stays busy and no chain is left for the end.
+HELPER_PRIORITY = -1
+BULK_PRIORITY = -2
 # Ahead of every reader: a call that closes a window (its completeness count), so the window's worker is freed at once.
 CLOSING_PRIORITY = 2**62
 
@@ -146,6 +155,7 @@ class HubspotRateBudget(APIBudget):
                                      GENERAL_INTERVAL_SECONDS, GENERAL_MARGIN_SECONDS)
         self.search = RollingWindow("search", SEARCH_CALLS_PER_SECOND, SEARCH_INTERVAL_SECONDS, SEARCH_MARGIN_SECONDS)
         self._told_limit: Optional[int] = None
+        self._calm_searches = 0  # searches answered without a 429 since the margin last changed
 
     # The CDK's interface ------------------------------------------------------------------------------------
     def get_matching_policy(self, request: Any) -> Optional[Any]:
@@ -171,6 +181,8 @@ class HubspotRateBudget(APIBudget):
             self._correct_general(request, response)
         if response.status_code == 429:
             self._after_rate_limit(bucket, response)
+        elif bucket is self.search:
+            self._search_calm()
 
     # HubSpot's rules ----------------------------------------------------------------------------------------
     def bucket_for(self, request: Any) -> Optional[RollingWindow]:
@@ -210,10 +222,19 @@ class HubspotRateBudget(APIBudget):
         if unseen > 2:
             bucket.book(unseen)
 
+    def _search_calm(self) -> None:
+        bucket = self.search
+        with bucket.lock:
+            self._calm_searches += 1
+            if self._calm_searches >= SEARCH_CALM_CALLS:
+                self._calm_searches = 0
+                bucket.margin = max(SEARCH_MARGIN_SECONDS, bucket.margin - SEARCH_MARGIN_STEP / 2)
+
     def _after_rate_limit(self, bucket: RollingWindow, response: requests.Response) -> None:
         retry_after = as_number(response.headers.get("Retry-After"))
         if bucket is self.search:
             with bucket.lock:
+                self._calm_searches = 0
                 bucket.margin = min(SEARCH_MARGIN_MAX, bucket.margin + SEARCH_MARGIN_STEP)
             bucket.block(retry_after if retry_after is not None else bucket.interval)
             return

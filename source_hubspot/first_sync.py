@@ -27,7 +27,7 @@ import logging
 import queue
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -39,7 +39,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 from source_hubspot import objects
 from source_hubspot.api import CursorTrail, Keyset, RepeatedCursorError, next_after, page_results, parse_body, path_of
 from source_hubspot.batch import BodyList, read_batch
-from source_hubspot.budget import set_priority
+from source_hubspot.budget import HELPER_PRIORITY, set_priority
 from source_hubspot.completeness import WindowTally, checked_top, lookback_ms, modified_millis, verify
 from source_hubspot.components.pages import Page
 from source_hubspot.components.windows import WindowRetriever
@@ -156,8 +156,15 @@ class FirstSyncRead:
     shortfall (the list failed, search lost a page) fails the stream with the numbers."""
 
     def __init__(
-        self, retriever: "FirstSyncRetriever", records_schema: Mapping[str, Any], stream_slice: StreamSlice, ids_only: bool = False
+        self,
+        retriever: "FirstSyncRetriever",
+        records_schema: Mapping[str, Any],
+        stream_slice: StreamSlice,
+        ids_only: bool = False,
+        done: Any = None,
     ) -> None:
+        """`done`: a read of this window that stopped part-way (id_ranges.RangeRead): its records are not emitted
+        again and count towards this window's check."""
         self.retriever = retriever
         self.ids_only = ids_only  # list pages without properties: a batch read per page fetches them
         self.records_schema = records_schema
@@ -187,6 +194,9 @@ class FirstSyncRead:
         now = int(time.time() * 1000)
         top = checked_top(low, high, lookback_ms(config if isinstance(config, Mapping) else {}), now)
         self.tally = WindowTally(self.modified_property, low, top, high) if top is not None else None
+        self.skip: Set[str] = set()  # ids emitted by an earlier read of this window
+        if done is not None:
+            self.tally, self.skip = done.tally, done.emitted_ids
 
     def _priority(self) -> None:
         """This thread's place in the rate budget: the records this object still has to read (the largest object
@@ -201,7 +211,7 @@ class FirstSyncRead:
             f"{stream}: first sync of {self.object_type}: the list reads ids upward and search reads them downward, "
             "at once, until they meet."
         )
-        yield from self._run({"list": self._list_pages, "search": self._search_pages})
+        yield from self._run([("list", self._list_pages), ("search", self._search_pages)])
         tally = self.tally
         if tally is None:
             Completeness.unchecked(stream, "every record it read was modified within lookback_minutes")
@@ -215,7 +225,7 @@ class FirstSyncRead:
                     "end (slower, still exact)."
                 )
                 self.meeting.list_to_end = True
-                yield from self._run({"list": self._list_pages})
+                yield from self._run([("list", self._list_pages)])
                 counted = self._count(tally.low, tally.top)
             verify(stream, self.object_type, tally, counted)
         meeting = self.meeting
@@ -225,15 +235,17 @@ class FirstSyncRead:
             + (f"; search read down to id {meeting.search_low}." if meeting.search_low is not None else ".")
         )
 
-    def _run(self, readers: Mapping[str, Callable[["queue.Queue[Any]"], None]]) -> Iterable[Any]:
-        """Runs these readers (a fetching and a records thread each) and yields their records until all are done."""
+    def _run(self, readers: Sequence[Tuple[str, Callable[["queue.Queue[Any]"], None]]]) -> Iterable[Any]:
+        """Runs these readers (kind "list" or "search", and what fetches their pages; a fetching and a records
+        thread each) and yields their records until all are done."""
         stream = self.retriever.name
         self.cancelled = threading.Event()
         threads = []
-        for kind, fetch in readers.items():
+        for number, (kind, fetch) in enumerate(readers):
             pages: "queue.Queue[Any]" = queue.Queue(maxsize=_QUEUE_PAGES)
-            threads.append(threading.Thread(target=self._fetch, args=(fetch, pages, stream), name=f"{stream}-{kind}", daemon=True))
-            threads.append(threading.Thread(target=self._process, args=(pages, kind, stream), name=f"{stream}-{kind}-records", daemon=True))
+            name = f"{stream}-{kind}-{number}"
+            threads.append(threading.Thread(target=self._fetch, args=(fetch, pages, stream), name=name, daemon=True))
+            threads.append(threading.Thread(target=self._process, args=(pages, kind, stream), name=f"{name}-records", daemon=True))
         for thread in threads:
             thread.start()
         running = len(readers)  # each reader's records thread ends with None
@@ -283,7 +295,11 @@ class FirstSyncRead:
             self.emitted[kind] += len(records)
             if self.tally is not None:
                 self.tally.add(records)
+            self._emitting(records)
             self._put(self.out, records)
+
+    def _emitting(self, records: List[Any]) -> None:
+        """Records about to leave (id_ranges.RangeRead keeps their ids)."""
 
     def _put(self, target: "queue.Queue[Any]", item: Any) -> None:
         while not self.cancelled.is_set():
@@ -365,9 +381,12 @@ class FirstSyncRead:
                 "reads the rest."
             )
 
-    def _page(self, requester: Any, stream_slice: StreamSlice, token: Any) -> requests.Response:
-        """One page of a reader, at this object's place in the rate budget."""
-        self._priority()
+    def _page(self, requester: Any, stream_slice: StreamSlice, token: Any, priority: Optional[int] = None) -> requests.Response:
+        """One page of a reader, at this object's place in the rate budget (or at `priority`)."""
+        if priority is None:
+            self._priority()
+        else:
+            set_priority(priority)
         return requester.send_request(
             stream_state={}, stream_slice=stream_slice, next_page_token={"next_page_token": token} if token else None,
             log_formatter=None,
@@ -383,7 +402,9 @@ class FirstSyncRead:
         keyset: Optional[Keyset] = Keyset()
         endpoint = f"the {self.object_type} search"
         while not self.cancelled.is_set() and keyset is not None:
-            response = self._page(self.retriever.requester, descending, keyset if keyset != Keyset() else None)
+            # Search is this reader's help, not its only way: it waits behind searches that have no other.
+            response = self._page(self.retriever.requester, descending, keyset if keyset != Keyset() else None,
+                                  priority=HELPER_PRIORITY)
             self.calls["search"] += 1
             body = parse_body(response)
             ids = _ids(response, self.object_type)
@@ -399,6 +420,8 @@ class FirstSyncRead:
     def _page_of(self, records: List[Any], last: bool, listed: bool) -> Page:
         """A page of the records a reader took: its window is checked against HubSpot's count here (`records`), not
         page by page in the extractor."""
+        if self.skip:
+            records = [r for r in records if str(r["id"]) not in self.skip]
         return Page(records=records, object_type=self.object_type, window=self.window, last=last, listed=listed,
                     checked=False)
 
@@ -425,7 +448,9 @@ class FirstSyncRetriever(WindowRetriever):
         if stream_slice is None or self.list_requester is None:
             yield from self.search.read_records(records_schema, stream_slice)
             return
-        yield from FirstSyncRead(self, records_schema, stream_slice, ids_only=not self._list_fits(stream_slice)).records()
+        from source_hubspot.id_ranges import RangeRead  # it builds on FirstSyncRead
+
+        yield from RangeRead(self, records_schema, stream_slice, ids_only=not self._list_fits(stream_slice)).records()
 
     def _list_fits(self, stream_slice: StreamSlice) -> bool:
         """Whether every property name fits in the list URL; if not, the list reads ids and batch/read the rest."""

@@ -18,6 +18,8 @@ from source_hubspot.run_state import RunClock
 DESCENDING_IDS = "hubspot_descending_ids"
 # A list slice with this key set asks for no properties but the modification date (first_sync.py: wide objects).
 IDS_ONLY = "hubspot_ids_only"
+# A search slice with this key set reads only ids below it (a range of a first sync, id_ranges.py).
+IDS_BELOW = "hubspot_ids_below"
 # A search slice with these keys asks for an object's earliest modification (memos.EarliestModification).
 EARLIEST_PROBE = "earliest_modification_probe"
 EARLIEST_PROBE_BEFORE = "earliest_modification_probe_before"
@@ -102,6 +104,12 @@ def count_body(modified_property: str, low: int, top: int, extra_filters: Iterab
     return search_request([filters], [modified_property], 1)
 
 
+def id_probe_body(modified_property: str, stream_slice: Optional[Mapping[str, Any]], descending: bool) -> Dict[str, Any]:
+    """The search for the highest (or lowest) id of the records in the slice's window; its `total` counts them."""
+    filters = window_filters(modified_property, stream_slice)
+    return search_request([filters] if filters else [], ["hs_object_id"], 1, descending=descending)
+
+
 def search_body(
     modified_property: str,
     stream_slice: Optional[Mapping[str, Any]],
@@ -126,6 +134,8 @@ def search_body(
         common = [{"propertyName": "hs_object_id", "operator": "LT", "value": str(keyset.last_id)}]
     else:
         common = []
+    if stream_slice.get(IDS_BELOW) is not None:
+        common.append({"propertyName": "hs_object_id", "operator": "LT", "value": str(stream_slice[IDS_BELOW])})
     common.extend(window_filters(modified_property, stream_slice))
     groups = [[*common, {"propertyName": name, "operator": "HAS_PROPERTY"}] for name in has_any_of]
     return search_request(groups or [common], properties, limit, descending=descending, after=keyset.after)

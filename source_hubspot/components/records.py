@@ -121,13 +121,17 @@ class HubspotRecordExtractor(PageExtractor):
     def count_modified(self, object_type: str, low: int, top: int, extra_filters: Iterable[Dict[str, Any]] = ()) -> Optional[int]:
         """HubSpot's count of the records of `object_type` modified in [low, top] (epoch ms), with more filters."""
         modified = objects.object_type(object_type).modified_property
+        return total_of(self.search_once(object_type, count_body(modified, low, top, extra_filters)))
+
+    def search_once(self, object_type: str, body: Mapping[str, Any]) -> Any:
+        """HubSpot's answer (parsed) to one search of `object_type` with this body: a count or a probe."""
         with closing_call():  # the window's worker waits on this one call: ahead of the page reads
             response = self.associations_requester.send_request(  # type: ignore[union-attr]
                 path=f"{self.objects_path}/{object_type}/search",
-                request_body_json=count_body(modified, low, top, extra_filters),
+                request_body_json=body,
                 log_formatter=None,
             )
-        return total_of(parse_body(response)) if response is not None else None
+        return parse_body(response) if response is not None else {}
 
     def _archived_in_window(self, page: Page) -> List[MutableMapping[str, Any]]:
         """Archived records whose archiving moment falls in this page's window, emitted with the window's last page.

@@ -1,0 +1,310 @@
+"""A first sync of a large object, read by ranges of ids with many requests in flight.
+
+One list chain is bound by HubSpot's latency (each page waits for the previous page's cursor: about 8 calls a second
+at 100 ms, 3 at 300 ms), far below the general budget (19 calls a second on Professional); one search chain, at
+300 ms, cannot use the search budget (5 a second) either. So a window of a large object is cut into ranges of ids
+(`IdRanges`), and several list readers and a few search readers read them at once:
+
+- a search reader reads a range by keyset with `hs_object_id` filters (documented: exact by construction);
+- a list reader starts at the range's first id with `after=<id>` and reads up to the range's end. HubSpot documents
+  the list's `after` as an opaque cursor; that its cursors are the next record's id, and that a list started at an
+  id gives the records from that id up, is observed behaviour. It is checked on every page: ids ascending and at or
+  above the start, and, where a range meets the one below it, the first id of the range's list equals the first id
+  at or above that boundary that the list of the range below gave as it read past its end (`IdRanges.reached`).
+
+Any check that fails (and a list that refuses an id as its cursor) ends this way of reading for the window, with one
+warning: the window is read again by `first_sync.FirstSyncRead` (one list and one search meeting at an id), and the
+records already emitted are not emitted twice. After the ranges, the window is checked against HubSpot's count as
+any first sync is.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from typing import Any, Dict, Iterable, List, Optional, Set
+
+from airbyte_cdk.sources.types import StreamSlice
+from airbyte_cdk.utils import AirbyteTracedException
+
+from source_hubspot.api import CursorTrail, Keyset, RepeatedCursorError, next_after, page_results, parse_body
+from source_hubspot.budget import BULK_PRIORITY, set_priority
+from source_hubspot.completeness import total_of, verify
+from source_hubspot.first_sync import FirstSyncRead, _ids, _reason
+from source_hubspot.progress import ApiCalls, Completeness
+from source_hubspot.search import IDS_BELOW, id_probe_body
+
+logger = logging.getLogger("airbyte")
+
+# A window of more records than this is read by ranges (a smaller one by one list and one search: first_sync.py).
+LARGE_WINDOW = 10_000
+# Records a range holds, about (20 list pages, 10 search pages): more ranges than readers, so none idles at the end.
+RANGE_RECORDS = 2_000
+# Readers in flight per window: enough list chains for the general budget at 400 ms, two search chains for the
+# search budget at 300 ms. The rate budget (budget.py) holds them to HubSpot's limits.
+LIST_READERS = 8
+SEARCH_READERS = 2
+_NONE = -1  # IdRanges.reached: the list ended below this boundary
+
+
+class IdRanges:
+    """The ranges of ids of one window: range k is [starts[k], starts[k + 1]) (the last has no end). List readers
+    take ranges from the bottom, search readers from the top; a list reader that reaches the next range goes on into
+    it while no reader has taken it. Under one lock."""
+
+    def __init__(self, starts: List[int]) -> None:
+        self.starts = starts
+        self._lock = threading.Lock()
+        self._low, self._high = 0, len(starts) - 1  # the lowest and highest range no reader has taken
+        self._first: Dict[int, int] = {}  # range k's list, started at starts[k]: the first id it gave (_NONE: none)
+        self._reached: Dict[int, int] = {}  # the list of range k - 1: the first id at or above starts[k] (_NONE: none)
+        self.failure: Optional[str] = None
+        # The first list started at an id goes alone until its first page is checked; the others wait for this.
+        self._first_start_checked = threading.Event()
+        self._first_start_taken = False
+
+    def end(self, k: int) -> Optional[int]:
+        return self.starts[k + 1] if k + 1 < len(self.starts) else None
+
+    def take_low(self) -> Optional[int]:
+        with self._lock:
+            if self.failure is not None or self._low > self._high:
+                return None
+            self._low += 1
+            return self._low - 1
+
+    def take_high(self) -> Optional[int]:
+        with self._lock:
+            if self.failure is not None or self._low > self._high:
+                return None
+            self._high -= 1
+            return self._high + 1
+
+    def go_on(self, k: int) -> bool:
+        """Whether the list that read range k goes on into range k + 1 (no reader has taken it: now this one has)."""
+        with self._lock:
+            if self.failure is None and self._low == k + 1 and k + 1 <= self._high:
+                self._low += 1
+                return True
+            return False
+
+    def started(self, k: int, first_id: int) -> None:
+        """Range k's list, started at starts[k], gave `first_id` first (_NONE: it gave nothing)."""
+        with self._lock:
+            self._first[k] = first_id
+            self._check(k)
+
+    def reached(self, k: int, first_id: int) -> None:
+        """The list of range k - 1 read past starts[k]: the first id it gave there was `first_id` (_NONE: none)."""
+        with self._lock:
+            self._reached[k] = first_id
+            self._check(k)
+
+    def fail(self, reason: str) -> None:
+        with self._lock:
+            if self.failure is None:
+                self.failure = reason
+        self._first_start_checked.set()
+
+    def may_start(self, cancelled: threading.Event) -> bool:
+        """Whether a list may start at an id now. The first to ask goes at once; the others wait until its first
+        page is checked (`start_checked`), so a HubSpot that refuses such a start refuses one request, not eight."""
+        with self._lock:
+            first, self._first_start_taken = not self._first_start_taken, True
+        while not first and not self._first_start_checked.wait(0.5):
+            if cancelled.is_set():
+                return False
+        return self.failure is None
+
+    def start_checked(self) -> None:
+        self._first_start_checked.set()
+
+    def unchecked(self) -> List[int]:
+        """Ranges whose list started at an id that nothing confirmed (a reader stopped before it could)."""
+        with self._lock:
+            return [k for k in self._first if k not in self._reached]
+
+    def _check(self, k: int) -> None:
+        first, reached = self._first.get(k), self._reached.get(k)
+        if first is not None and reached is not None and first != reached and self.failure is None:
+            self.failure = (
+                f"a list started at id {self.starts[k]} gave {first if first != _NONE else 'nothing'} first, but the "
+                f"list read from below gave {reached if reached != _NONE else 'nothing'} there"
+            )
+
+
+class RangeRead(FirstSyncRead):
+    """A first sync's window read by ranges (see the module's docstring); windows of up to LARGE_WINDOW records are
+    read by FirstSyncRead itself."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.emitted_ids: Set[str] = set()
+        self._emitted_lock = threading.Lock()
+        self.ranges = IdRanges([0])
+        self.taken = 0
+
+    def records(self) -> Iterable[Any]:
+        stream = self.retriever.name
+        ApiCalls.belong_to(stream)
+        plan = self._plan()
+        if plan is None:
+            yield from FirstSyncRead.records(self)
+            return
+        self.ranges = plan
+        lists, searches = min(LIST_READERS, len(plan.starts)), min(SEARCH_READERS, len(plan.starts))
+        logger.info(
+            f"{stream}: first sync of {self.object_type} ({self.total:,} records): {len(plan.starts)} ranges of ids, "
+            f"read by {lists} list and {searches} search readers at once."
+        )
+        readers = [("list", self._list_ranges)] * lists + [("search", self._search_ranges)] * searches
+        yield from self._run(readers)
+        failure = plan.failure or (f"ranges {plan.unchecked()} were not confirmed" if plan.unchecked() else None)
+        if failure is None and self.tally is not None:
+            counted = self._count(self.tally.low, self.tally.top)
+            if counted is not None and self.tally.emitted < counted:
+                failure = f"HubSpot counts {counted:,} records in the window and the ranges gave {self.tally.emitted:,}"
+        if failure is not None:
+            logger.warning(
+                f"{stream}: reading {self.object_type} by ranges of ids did not hold ({failure}); the window is read "
+                "again by one list and one search reader (slower, still exact), without emitting a record twice."
+            )
+            yield from FirstSyncRead(self.retriever, self.records_schema, self.stream_slice, self.ids_only, done=self).records()
+            return
+        if self.tally is None:
+            Completeness.unchecked(stream, "every record it read was modified within lookback_minutes")
+        else:
+            verify(stream, self.object_type, self.tally, counted)
+        logger.info(
+            f"{stream}: {self.object_type} read: {self.emitted['list']} records by list ({self.calls['list']} calls), "
+            f"{self.emitted['search']} by search ({self.calls['search']} calls), {len(plan.starts)} ranges."
+        )
+
+    def _plan(self) -> Optional[IdRanges]:
+        """The window's ranges, from HubSpot's highest and lowest id in it; None for a window of LARGE_WINDOW
+        records or fewer (or an answer without ids)."""
+        extractor = self.retriever.record_selector.extractor
+        highest = extractor.search_once(self.object_type, id_probe_body(self.modified_property, self.stream_slice, True))
+        self.calls["search"] += 1
+        self.total = total_of(highest)
+        if self.total is None or self.total <= LARGE_WINDOW:
+            return None
+        lowest = extractor.search_once(self.object_type, id_probe_body(self.modified_property, self.stream_slice, False))
+        self.calls["search"] += 1
+        try:
+            high, low = int(highest["results"][0]["id"]), int(lowest["results"][0]["id"])
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+        count = max(2, math.ceil(self.total / RANGE_RECORDS))
+        span = max(1, high - low + 1)
+        starts = sorted({0, *(low + span * i // count for i in range(1, count))})
+        return IdRanges(starts)
+
+    def _priority(self) -> None:
+        set_priority(BULK_PRIORITY)  # the ranges take the slots nothing else asks for (budget.BULK_PRIORITY)
+
+    def _emitting(self, records: List[Any]) -> None:
+        with self._emitted_lock:
+            self.emitted_ids.update(str(record["id"]) for record in records)
+            self.taken += len(records)
+
+    # ---------------------------------------------------------------------------------------------- list readers
+    def _list_ranges(self, pages: Any) -> None:
+        while not self.cancelled.is_set():
+            k = self.ranges.take_low()
+            if k is None:
+                return
+            try:
+                self._list_range(k, pages)
+            except RepeatedCursorError:
+                raise
+            except AirbyteTracedException as error:
+                self.ranges.fail(f"a list reader stopped: {_reason(error)}")
+                return
+
+    def _list_range(self, k: int, pages: Any) -> None:
+        """Reads range k (and the ones above it no reader has taken) by list, from starts[k]."""
+        ranges = self.ranges
+        started_at, start = k, ranges.starts[k]
+        after: Optional[str] = str(start) if k > 0 else None
+        trail = CursorTrail(f"GET the {self.object_type} list")
+        previous: Optional[int] = None
+        first = k > 0  # the first id of a list started at an id is checked against the range below
+        if k > 0 and not ranges.may_start(self.cancelled):
+            return
+        while not self.cancelled.is_set() and ranges.failure is None:
+            try:
+                response = self._page(self.retriever.list_requester, self.list_slice, after)
+            except AirbyteTracedException as error:
+                if after == str(start) and k > 0:
+                    ranges.fail(f"HubSpot's list refused the id {start} as its cursor: {_reason(error)}")
+                    return
+                raise
+            self.calls["list"] += 1
+            ids = _ids(response, self.object_type)
+            for object_id in ids:
+                if (previous is not None and object_id <= previous) or object_id < start:
+                    ranges.fail(f"the list gave id {object_id} after {previous if previous is not None else 'starting at ' + str(start)}")
+                    return
+                previous = object_id
+            if first and ids:
+                ranges.started(started_at, ids[0])
+                first = False
+            if k > 0:
+                ranges.start_checked()
+            after = next_after(parse_body(response))
+            # The page's ids of this range, then of the ranges above that this list goes on into.
+            kept, cut = len(ids), None
+            while True:
+                end = ranges.end(k)
+                beyond = next((n for n, i in enumerate(ids) if end is not None and i >= end), None)
+                if beyond is None:
+                    break
+                if not ranges.go_on(k):
+                    ranges.reached(k + 1, ids[beyond])
+                    kept, cut = beyond, k
+                    break
+                k += 1
+            if cut is None and after is None:
+                if ranges.end(k) is not None:
+                    ranges.reached(k + 1, _NONE)  # the list ended inside range k
+                if first:
+                    ranges.started(started_at, _NONE)
+            records = [r for r in page_results(response)[:kept] if self._in_window(r)]
+            done = cut is not None or after is None
+            self._put(pages, self._page_of(records, last=done, listed=True))
+            if done:
+                return
+            trail.follow(after)
+
+    # -------------------------------------------------------------------------------------------- search readers
+    def _search_ranges(self, pages: Any) -> None:
+        while not self.cancelled.is_set():
+            k = self.ranges.take_high()
+            if k is None:
+                return
+            self._search_range(k, pages)
+
+    def _search_range(self, k: int, pages: Any) -> None:
+        """Reads range k by search: ids at or above its start and below its end, keyset-paged upward."""
+        start, end = self.ranges.starts[k], self.ranges.end(k)
+        partition = {**self.stream_slice.partition, **({IDS_BELOW: end} if end is not None else {})}
+        in_range = StreamSlice(partition=partition, cursor_slice=self.stream_slice.cursor_slice,
+                               extra_fields=self.stream_slice.extra_fields)
+        keyset: Optional[Keyset] = Keyset(last_id=start - 1)
+        endpoint = f"the {self.object_type} search"
+        while keyset is not None and not self.cancelled.is_set():
+            if self.ranges.failure is not None:  # the window is read again: release the pages held for associations
+                self._put(pages, self._page_of([], last=True, listed=False))
+                return
+            response = self._page(self.retriever.requester, in_range, keyset, priority=BULK_PRIORITY)
+            self.calls["search"] += 1
+            ids = _ids(response, self.object_type)
+            if any(i < start or (end is not None and i >= end) for i in ids) or any(b <= a for a, b in zip(ids, ids[1:])):
+                self.ranges.fail(f"search gave ids outside [{start}, {end}) or out of the order asked for")
+                keyset = None
+            else:
+                keyset = keyset.following(ids, next_after(parse_body(response)), endpoint)
+            records = page_results(response) if self.ranges.failure is None else []
+            self._put(pages, self._page_of(list(records), last=keyset is None, listed=False))
