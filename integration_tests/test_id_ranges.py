@@ -38,7 +38,7 @@ def test_given_a_large_object_when_first_synced_by_ranges_then_every_record_come
     assert len(ids) == len(set(ids)), f"{len(ids) - len(set(ids))} records emitted twice"
     assert sorted(ids) == sorted(sandbox.ids("contacts"))
     logs = [m["log"]["message"] for m in run.of_type("LOG")]
-    assert any("ranges of ids, read by" in line for line in logs)
+    assert any("ranges of ids read by" in line for line in logs)
     fallbacks = [w for w in _warnings(run) if "by ranges of ids did not hold" in w]
     if list_after == "id":
         assert not fallbacks

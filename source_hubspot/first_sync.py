@@ -198,9 +198,9 @@ class FirstSyncRead:
         if done is not None:
             self.tally, self.skip = done.tally, done.emitted_ids
 
-    def _priority(self) -> None:
-        """This thread's place in the rate budget: the records this object still has to read (the largest object
-        is the sync's longest part: its calls go first, the other objects' fill in the rest of the budget)."""
+    def _priority(self, kind: str = "list") -> None:
+        """This thread's place in the rate budget (its reader's `kind`): the records this object still has to read
+        (the largest object is the sync's longest part: its calls go first, the other objects' fill in the rest)."""
         taken = self.meeting.taken
         set_priority(max(0, (self.total or 0) - taken))
 
@@ -285,7 +285,7 @@ class FirstSyncRead:
                 self._put(self.out, item)
                 return
             try:
-                self._priority()
+                self._priority(kind)
                 if kind == "list" and self.ids_only:
                     item.records = self._read_properties(item.records)
                 records = self.retriever.record_selector.select_page(item, self.records_schema, self.stream_slice)

@@ -23,13 +23,13 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from typing import Any, Dict, Iterable, List, Optional, Set
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_hubspot.api import CursorTrail, Keyset, RepeatedCursorError, next_after, page_results, parse_body
-from source_hubspot.budget import BULK_PRIORITY, set_priority
+from source_hubspot.budget import BULK_PRIORITY, HELPER_PRIORITY, set_priority
 from source_hubspot.completeness import total_of, verify
 from source_hubspot.first_sync import FirstSyncRead, _ids, _reason
 from source_hubspot.progress import ApiCalls, Completeness
@@ -38,68 +38,78 @@ from source_hubspot.search import IDS_BELOW, id_probe_body
 logger = logging.getLogger("airbyte")
 
 # A window of more records than this is read by ranges (a smaller one by one list and one search: first_sync.py).
-LARGE_WINDOW = 10_000
-# Records a range holds, about (20 list pages, 10 search pages): more ranges than readers, so none idles at the end.
-RANGE_RECORDS = 2_000
+LARGE_WINDOW = 50_000
+# Records a list reader's range holds (40 pages; its last page, which crosses the range's end, is read twice) and a
+# search reader's (10 pages). Readers cut their next range when they are done with one, lists from the bottom of the
+# ids not yet taken and searches from the top, so the faster budget reads more of the window, and none idles long.
+LIST_RANGE_RECORDS = 4_000
+SEARCH_RANGE_RECORDS = 2_000
 # Readers in flight per window: enough list chains for the general budget at 400 ms, two search chains for the
 # search budget at 300 ms. The rate budget (budget.py) holds them to HubSpot's limits.
 LIST_READERS = 8
 SEARCH_READERS = 2
 _NONE = -1  # IdRanges.reached: the list ended below this boundary
+_TOP = 2**63  # above every id
 
 
 class IdRanges:
-    """The ranges of ids of one window: range k is [starts[k], starts[k + 1]) (the last has no end). List readers
-    take ranges from the bottom, search readers from the top; a list reader that reaches the next range goes on into
-    it while no reader has taken it. Under one lock."""
+    """The ids of one window not taken yet, [low, high): list readers cut ranges from the bottom, search readers from
+    the top; a list reader that reaches its range's end goes on into the next one while no reader has taken it. A
+    range is (start, end), end None for "every id from start up". Where a list started at an id meets the list
+    below it, the two must agree (`started`, `reached`). Under one lock."""
 
-    def __init__(self, starts: List[int]) -> None:
-        self.starts = starts
+    def __init__(self, lowest: int, highest: int, list_span: int, search_span: int) -> None:
+        self.list_span, self.search_span = max(1, list_span), max(1, search_span)
+        self._floor, self._ceiling = lowest, highest + 1  # the window's lowest id; every id from the ceiling up
+        self._low, self._high = 0, _TOP
         self._lock = threading.Lock()
-        self._low, self._high = 0, len(starts) - 1  # the lowest and highest range no reader has taken
-        self._first: Dict[int, int] = {}  # range k's list, started at starts[k]: the first id it gave (_NONE: none)
-        self._reached: Dict[int, int] = {}  # the list of range k - 1: the first id at or above starts[k] (_NONE: none)
+        self._first: Dict[int, int] = {}  # a list started at this boundary: the first id it gave (_NONE: none)
+        self._reached: Dict[int, int] = {}  # the list below this boundary: the first id it gave there (_NONE: none)
+        self.taken = 0  # ranges taken
         self.failure: Optional[str] = None
         # The first list started at an id goes alone until its first page is checked; the others wait for this.
         self._first_start_checked = threading.Event()
         self._first_start_taken = False
 
-    def end(self, k: int) -> Optional[int]:
-        return self.starts[k + 1] if k + 1 < len(self.starts) else None
-
-    def take_low(self) -> Optional[int]:
+    def take_low(self) -> Optional[Tuple[int, Optional[int]]]:
         with self._lock:
-            if self.failure is not None or self._low > self._high:
+            return self._cut_low() if self.failure is None and self._low < self._high else None
+
+    def go_on(self, end: int) -> Optional[Tuple[int, Optional[int]]]:
+        """The next range of the list that read up to `end`, if no reader has taken the ids from `end` on."""
+        with self._lock:
+            return self._cut_low() if self.failure is None and self._low == end < self._high else None
+
+    def take_high(self) -> Optional[Tuple[int, Optional[int]]]:
+        with self._lock:
+            if self.failure is not None or self._low >= self._high:
                 return None
-            self._low += 1
-            return self._low - 1
+            end = self._high
+            start = max(self._low, min(end, self._ceiling) - self.search_span)
+            self._high = start
+            self.taken += 1
+            return start, (end if end < _TOP else None)
 
-    def take_high(self) -> Optional[int]:
-        with self._lock:
-            if self.failure is not None or self._low > self._high:
-                return None
-            self._high -= 1
-            return self._high + 1
+    def _cut_low(self) -> Tuple[int, Optional[int]]:
+        start = self._low
+        end = max(start, self._floor) + self.list_span
+        if end >= min(self._high, self._ceiling):
+            end = self._high  # the rest, up to search's ranges (or every id above)
+        self._low = end
+        self.taken += 1
+        return start, (end if end < _TOP else None)
 
-    def go_on(self, k: int) -> bool:
-        """Whether the list that read range k goes on into range k + 1 (no reader has taken it: now this one has)."""
+    def started(self, boundary: int, first_id: int) -> None:
+        """A list started at `boundary` gave `first_id` first (_NONE: it gave nothing)."""
         with self._lock:
-            if self.failure is None and self._low == k + 1 and k + 1 <= self._high:
-                self._low += 1
-                return True
-            return False
+            self._first[boundary] = first_id
+            self._check(boundary)
 
-    def started(self, k: int, first_id: int) -> None:
-        """Range k's list, started at starts[k], gave `first_id` first (_NONE: it gave nothing)."""
+    def reached(self, boundary: int, first_id: int) -> None:
+        """The list below `boundary` read past it: the first id it gave there was `first_id` (_NONE: none)."""
         with self._lock:
-            self._first[k] = first_id
-            self._check(k)
-
-    def reached(self, k: int, first_id: int) -> None:
-        """The list of range k - 1 read past starts[k]: the first id it gave there was `first_id` (_NONE: none)."""
-        with self._lock:
-            self._reached[k] = first_id
-            self._check(k)
+            self._reached[boundary] = first_id
+            self._check(boundary)
 
     def fail(self, reason: str) -> None:
         with self._lock:
@@ -121,16 +131,16 @@ class IdRanges:
         self._first_start_checked.set()
 
     def unchecked(self) -> List[int]:
-        """Ranges whose list started at an id that nothing confirmed (a reader stopped before it could)."""
+        """Boundaries where a list started at an id that nothing confirmed (a reader stopped before it could)."""
         with self._lock:
-            return [k for k in self._first if k not in self._reached]
+            return [b for b in self._first if b not in self._reached]
 
-    def _check(self, k: int) -> None:
-        first, reached = self._first.get(k), self._reached.get(k)
+    def _check(self, boundary: int) -> None:
+        first, reached = self._first.get(boundary), self._reached.get(boundary)
         if first is not None and reached is not None and first != reached and self.failure is None:
             self.failure = (
-                f"a list started at id {self.starts[k]} gave {first if first != _NONE else 'nothing'} first, but the "
-                f"list read from below gave {reached if reached != _NONE else 'nothing'} there"
+                f"a list started at id {boundary} gave {first if first != _NONE else 'nothing'} first, but the list "
+                f"read from below gave {reached if reached != _NONE else 'nothing'} there"
             )
 
 
@@ -142,7 +152,7 @@ class RangeRead(FirstSyncRead):
         super().__init__(*args, **kwargs)
         self.emitted_ids: Set[str] = set()
         self._emitted_lock = threading.Lock()
-        self.ranges = IdRanges([0])
+        self.ranges = IdRanges(0, 0, 1, 1)
         self.taken = 0
 
     def records(self) -> Iterable[Any]:
@@ -153,12 +163,11 @@ class RangeRead(FirstSyncRead):
             yield from FirstSyncRead.records(self)
             return
         self.ranges = plan
-        lists, searches = min(LIST_READERS, len(plan.starts)), min(SEARCH_READERS, len(plan.starts))
         logger.info(
-            f"{stream}: first sync of {self.object_type} ({self.total:,} records): {len(plan.starts)} ranges of ids, "
-            f"read by {lists} list and {searches} search readers at once."
+            f"{stream}: first sync of {self.object_type} ({self.total:,} records): ranges of ids read by "
+            f"{LIST_READERS} list and {SEARCH_READERS} search readers at once."
         )
-        readers = [("list", self._list_ranges)] * lists + [("search", self._search_ranges)] * searches
+        readers = [("list", self._list_ranges)] * LIST_READERS + [("search", self._search_ranges)] * SEARCH_READERS
         yield from self._run(readers)
         failure = plan.failure or (f"ranges {plan.unchecked()} were not confirmed" if plan.unchecked() else None)
         if failure is None and self.tally is not None:
@@ -178,7 +187,7 @@ class RangeRead(FirstSyncRead):
             verify(stream, self.object_type, self.tally, counted)
         logger.info(
             f"{stream}: {self.object_type} read: {self.emitted['list']} records by list ({self.calls['list']} calls), "
-            f"{self.emitted['search']} by search ({self.calls['search']} calls), {len(plan.starts)} ranges."
+            f"{self.emitted['search']} by search ({self.calls['search']} calls), {plan.taken} ranges."
         )
 
     def _plan(self) -> Optional[IdRanges]:
@@ -196,13 +205,14 @@ class RangeRead(FirstSyncRead):
             high, low = int(highest["results"][0]["id"]), int(lowest["results"][0]["id"])
         except (KeyError, IndexError, TypeError, ValueError):
             return None
-        count = max(2, math.ceil(self.total / RANGE_RECORDS))
-        span = max(1, high - low + 1)
-        starts = sorted({0, *(low + span * i // count for i in range(1, count))})
-        return IdRanges(starts)
+        per_id = self.total / max(1, high - low + 1)  # records per id, about
+        return IdRanges(low, high, math.ceil(LIST_RANGE_RECORDS / per_id), math.ceil(SEARCH_RANGE_RECORDS / per_id))
 
-    def _priority(self) -> None:
-        set_priority(BULK_PRIORITY)  # the ranges take the slots nothing else asks for (budget.BULK_PRIORITY)
+    def _priority(self, kind: str = "list") -> None:
+        # The list ranges take the general budget's slots nothing else asks for (budget.BULK_PRIORITY). A search
+        # page's association reads go ahead of them: a search reader waits for its pages' associations, and
+        # searches are the other budget's work.
+        set_priority(HELPER_PRIORITY if kind == "search" else BULK_PRIORITY)
 
     def _emitting(self, records: List[Any]) -> None:
         with self._emitted_lock:
@@ -212,32 +222,31 @@ class RangeRead(FirstSyncRead):
     # ---------------------------------------------------------------------------------------------- list readers
     def _list_ranges(self, pages: Any) -> None:
         while not self.cancelled.is_set():
-            k = self.ranges.take_low()
-            if k is None:
+            taken = self.ranges.take_low()
+            if taken is None:
                 return
             try:
-                self._list_range(k, pages)
+                self._list_range(*taken, pages)
             except RepeatedCursorError:
                 raise
             except AirbyteTracedException as error:
                 self.ranges.fail(f"a list reader stopped: {_reason(error)}")
                 return
 
-    def _list_range(self, k: int, pages: Any) -> None:
-        """Reads range k (and the ones above it no reader has taken) by list, from starts[k]."""
+    def _list_range(self, start: int, end: Optional[int], pages: Any) -> None:
+        """Reads [start, end) by list (and the ranges above it that no reader has taken), from `start`."""
         ranges = self.ranges
-        started_at, start = k, ranges.starts[k]
-        after: Optional[str] = str(start) if k > 0 else None
+        after: Optional[str] = str(start) if start > 0 else None
         trail = CursorTrail(f"GET the {self.object_type} list")
         previous: Optional[int] = None
-        first = k > 0  # the first id of a list started at an id is checked against the range below
-        if k > 0 and not ranges.may_start(self.cancelled):
+        first = start > 0  # the first id of a list started at an id is checked against the list below it
+        if start > 0 and not ranges.may_start(self.cancelled):
             return
         while not self.cancelled.is_set() and ranges.failure is None:
             try:
                 response = self._page(self.retriever.list_requester, self.list_slice, after)
             except AirbyteTracedException as error:
-                if after == str(start) and k > 0:
+                if after == str(start) and start > 0:
                     ranges.fail(f"HubSpot's list refused the id {start} as its cursor: {_reason(error)}")
                     return
                 raise
@@ -249,30 +258,30 @@ class RangeRead(FirstSyncRead):
                     return
                 previous = object_id
             if first and ids:
-                ranges.started(started_at, ids[0])
+                ranges.started(start, ids[0])
                 first = False
-            if k > 0:
+            if start > 0:
                 ranges.start_checked()
             after = next_after(parse_body(response))
-            # The page's ids of this range, then of the ranges above that this list goes on into.
-            kept, cut = len(ids), None
-            while True:
-                end = ranges.end(k)
-                beyond = next((n for n, i in enumerate(ids) if end is not None and i >= end), None)
+            # The page's ids up to the range's end; past it, the list goes on into the next range if it is free.
+            kept, stopped = len(ids), False
+            while end is not None:
+                beyond = next((n for n, i in enumerate(ids) if i >= end), None)
                 if beyond is None:
                     break
-                if not ranges.go_on(k):
-                    ranges.reached(k + 1, ids[beyond])
-                    kept, cut = beyond, k
+                following = ranges.go_on(end)
+                if following is None:
+                    ranges.reached(end, ids[beyond])
+                    kept, stopped = beyond, True
                     break
-                k += 1
-            if cut is None and after is None:
-                if ranges.end(k) is not None:
-                    ranges.reached(k + 1, _NONE)  # the list ended inside range k
+                end = following[1]
+            if not stopped and after is None:
+                if end is not None:
+                    ranges.reached(end, _NONE)  # the list ended inside this range
                 if first:
-                    ranges.started(started_at, _NONE)
+                    ranges.started(start, _NONE)
             records = [r for r in page_results(response)[:kept] if self._in_window(r)]
-            done = cut is not None or after is None
+            done = stopped or after is None
             self._put(pages, self._page_of(records, last=done, listed=True))
             if done:
                 return
@@ -281,14 +290,13 @@ class RangeRead(FirstSyncRead):
     # -------------------------------------------------------------------------------------------- search readers
     def _search_ranges(self, pages: Any) -> None:
         while not self.cancelled.is_set():
-            k = self.ranges.take_high()
-            if k is None:
+            taken = self.ranges.take_high()
+            if taken is None:
                 return
-            self._search_range(k, pages)
+            self._search_range(*taken, pages)
 
-    def _search_range(self, k: int, pages: Any) -> None:
-        """Reads range k by search: ids at or above its start and below its end, keyset-paged upward."""
-        start, end = self.ranges.starts[k], self.ranges.end(k)
+    def _search_range(self, start: int, end: Optional[int], pages: Any) -> None:
+        """Reads [start, end) by search: ids at or above its start and below its end, keyset-paged upward."""
         partition = {**self.stream_slice.partition, **({IDS_BELOW: end} if end is not None else {})}
         in_range = StreamSlice(partition=partition, cursor_slice=self.stream_slice.cursor_slice,
                                extra_fields=self.stream_slice.extra_fields)

@@ -1,5 +1,5 @@
-"""The ranges of a first sync's window (source_hubspot/id_ranges.IdRanges): who takes which range, and the check
-where a list started at an id meets the list read from below."""
+"""The ids of a first sync's window cut into ranges (source_hubspot/id_ranges.IdRanges): who takes which ids, and the
+check where a list started at an id meets the list read from below."""
 
 from __future__ import annotations
 
@@ -8,57 +8,77 @@ import threading
 from source_hubspot.id_ranges import _NONE, IdRanges
 
 
-def test_lists_take_ranges_from_the_bottom_and_searches_from_the_top_each_once():
-    ranges = IdRanges([0, 100, 200, 300])
-    assert [ranges.take_low(), ranges.take_high(), ranges.take_low(), ranges.take_high(), ranges.take_low()] == [0, 3, 1, 2, None]
+def _ranges() -> IdRanges:
+    # Ids 1000..1999; lists cut 300 ids at a time, searches 200.
+    return IdRanges(1000, 1999, list_span=300, search_span=200)
 
 
-def test_a_list_goes_on_into_the_next_range_only_while_no_reader_has_taken_it():
-    ranges = IdRanges([0, 100, 200, 300])
-    assert ranges.take_low() == 0
-    assert ranges.go_on(0)  # range 1 was free: the same list reads it
-    assert ranges.take_high() == 3
-    assert ranges.take_low() == 2
-    assert not ranges.go_on(1)  # range 2 is another list's
+def test_lists_cut_from_the_bottom_and_searches_from_the_top_until_they_meet_each_id_once():
+    ranges = _ranges()
+    assert ranges.take_low() == (0, 1300)  # from the list's beginning: ids below the window's lowest come too
+    assert ranges.take_high() == (1800, None)  # every id from 1800 up, those above the highest included
+    assert ranges.take_low() == (1300, 1600)
+    assert ranges.take_high() == (1600, 1800)
+    assert ranges.take_low() is None and ranges.take_high() is None
+    assert ranges.taken == 4
 
 
-def test_a_list_started_at_an_id_must_give_first_what_the_list_from_below_gave_past_that_boundary():
-    agreeing = IdRanges([0, 100, 200])
-    agreeing.started(1, 103)
-    agreeing.reached(1, 103)
-    assert agreeing.failure is None and agreeing.unchecked() == []
-
-    skipping = IdRanges([0, 100, 200])
-    skipping.reached(1, 101)  # either order: the check runs when both are known
-    skipping.started(1, 103)  # 101 and 102 were passed over
-    assert skipping.failure and "103" in skipping.failure and "101" in skipping.failure
-
-    ended = IdRanges([0, 100, 200])
-    ended.started(1, 150)
-    ended.reached(1, _NONE)  # the list from below ended before 100, yet the started one gave 150
-    assert ended.failure
-
-    waiting = IdRanges([0, 100, 200])
-    waiting.started(1, 103)
-    assert waiting.unchecked() == [1]  # not confirmed: the read falls back
+def test_a_list_goes_on_into_the_next_ids_only_while_no_reader_has_taken_them():
+    ranges = _ranges()
+    assert ranges.take_low() == (0, 1300)
+    assert ranges.go_on(1300) == (1300, 1600)  # nobody took 1300 on: the same list reads them
+    assert ranges.take_low() == (1600, 1900)
+    assert ranges.go_on(1600) is None  # 1600 on is another list's
+    assert ranges.take_high() == (1900, None)
+    assert ranges.go_on(1900) is None
 
 
-def test_after_a_failure_no_reader_takes_another_range():
-    ranges = IdRanges([0, 100, 200, 300])
-    ranges.fail("the list gave id 5 after 9")
-    ranges.fail("a later reason")
-    assert ranges.failure == "the list gave id 5 after 9"
+def test_a_list_alone_takes_every_id_up_in_one_open_range_at_the_top():
+    ranges = _ranges()
+    assert ranges.take_low() == (0, 1300)
+    assert ranges.go_on(1300) == (1300, 1600)
+    assert ranges.go_on(1600) == (1600, 1900)
+    assert ranges.go_on(1900) == (1900, None)
     assert ranges.take_low() is None and ranges.take_high() is None
 
 
+def test_a_list_started_at_an_id_must_give_first_what_the_list_from_below_gave_past_that_boundary():
+    agreeing = _ranges()
+    agreeing.started(1300, 1303)
+    agreeing.reached(1300, 1303)
+    assert agreeing.failure is None and agreeing.unchecked() == []
+
+    skipping = _ranges()
+    skipping.reached(1300, 1301)  # either order: the check runs when both are known
+    skipping.started(1300, 1303)  # 1301 and 1302 were passed over
+    assert skipping.failure and "1303" in skipping.failure and "1301" in skipping.failure
+
+    ended = _ranges()
+    ended.started(1300, 1350)
+    ended.reached(1300, _NONE)  # the list from below ended before 1300, yet the started one gave 1350
+    assert ended.failure
+
+    waiting = _ranges()
+    waiting.started(1300, 1303)
+    assert waiting.unchecked() == [1300]  # not confirmed: the read falls back
+
+
+def test_after_a_failure_no_reader_takes_more_ids():
+    ranges = _ranges()
+    ranges.fail("the list gave id 5 after 9")
+    ranges.fail("a later reason")
+    assert ranges.failure == "the list gave id 5 after 9"
+    assert ranges.take_low() is None and ranges.take_high() is None and ranges.go_on(0) is None
+
+
 def test_the_first_list_started_at_an_id_goes_alone_until_its_first_page_is_checked():
-    ranges, cancelled = IdRanges([0, 100, 200, 300]), threading.Event()
+    ranges, cancelled = _ranges(), threading.Event()
     assert ranges.may_start(cancelled)  # the first goes at once
     results = []
     waiting = threading.Thread(target=lambda: results.append(ranges.may_start(cancelled)))
     waiting.start()
     waiting.join(0.3)
     assert waiting.is_alive(), "the second waits for the first one's page"
-    ranges.fail("HubSpot's list refused the id 100 as its cursor")
+    ranges.fail("HubSpot's list refused the id 1300 as its cursor")
     waiting.join(2)
     assert results == [False]
