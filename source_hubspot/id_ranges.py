@@ -47,7 +47,7 @@ SEARCH_RANGE_RECORDS = 2_000
 # Readers in flight per window: enough list chains for the general budget at 400 ms, two search chains for the
 # search budget at 300 ms. The rate budget (budget.py) holds them to HubSpot's limits.
 LIST_READERS = 8
-SEARCH_READERS = 2
+SEARCH_READERS = 3
 _NONE = -1  # IdRanges.reached: the list ended below this boundary
 _TOP = 2**63  # above every id
 
@@ -306,7 +306,7 @@ class RangeRead(FirstSyncRead):
             if self.ranges.failure is not None:  # the window is read again: release the pages held for associations
                 self._put(pages, self._page_of([], last=True, listed=False))
                 return
-            response = self._page(self.retriever.requester, in_range, keyset, priority=BULK_PRIORITY)
+            response = self._page(self.retriever.requester, in_range, keyset, priority=HELPER_PRIORITY)
             self.calls["search"] += 1
             ids = _ids(response, self.object_type)
             if any(i < start or (end is not None and i >= end) for i in ids) or any(b <= a for a, b in zip(ids, ids[1:])):
