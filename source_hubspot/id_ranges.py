@@ -23,7 +23,8 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from functools import partial
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
@@ -42,12 +43,10 @@ LARGE_WINDOW = 50_000
 # Records a list reader's range holds (40 pages; its last page, which crosses the range's end, is read twice) and a
 # search reader's (10 pages). Readers cut their next range when they are done with one, lists from the bottom of the
 # ids not yet taken and searches from the top, so the faster budget reads more of the window, and none idles long.
-LIST_RANGE_RECORDS = 4_000
-SEARCH_RANGE_RECORDS = 2_000
-# Readers in flight per window: enough list chains for the general budget at 400 ms, two search chains for the
-# search budget at 300 ms. The rate budget (budget.py) holds them to HubSpot's limits.
-LIST_READERS = 8
-SEARCH_READERS = 3
+LIST_RANGE_RECORDS, SEARCH_RANGE_RECORDS = 4_000, 2_000
+# Readers in flight per window (lists, searches): enough list chains for the general budget at 400 ms, enough search
+# chains for the search budget at 300 ms. The rate budget (budget.py) holds them to HubSpot's limits.
+LIST_READERS, SEARCH_READERS = 8, 3
 _NONE = -1  # IdRanges.reached: the list ended below this boundary
 _TOP = 2**63  # above every id
 
@@ -101,14 +100,15 @@ class IdRanges:
 
     def started(self, boundary: int, first_id: int) -> None:
         """A list started at `boundary` gave `first_id` first (_NONE: it gave nothing)."""
-        with self._lock:
-            self._first[boundary] = first_id
-            self._check(boundary)
+        self._note(self._first, boundary, first_id)
 
     def reached(self, boundary: int, first_id: int) -> None:
         """The list below `boundary` read past it: the first id it gave there was `first_id` (_NONE: none)."""
+        self._note(self._reached, boundary, first_id)
+
+    def _note(self, table: Dict[int, int], boundary: int, first_id: int) -> None:
         with self._lock:
-            self._reached[boundary] = first_id
+            table[boundary] = first_id
             self._check(boundary)
 
     def fail(self, reason: str) -> None:
@@ -167,7 +167,9 @@ class RangeRead(FirstSyncRead):
             f"{stream}: first sync of {self.object_type} ({self.total:,} records): ranges of ids read by "
             f"{LIST_READERS} list and {SEARCH_READERS} search readers at once."
         )
-        readers = [("list", self._list_ranges)] * LIST_READERS + [("search", self._search_ranges)] * SEARCH_READERS
+        lists = partial(self._each_range, plan.take_low, self._list_range_or_fail)
+        searches = partial(self._each_range, plan.take_high, self._search_range)
+        readers = [("list", lists)] * LIST_READERS + [("search", searches)] * SEARCH_READERS
         yield from self._run(readers)
         failure = plan.failure or (f"ranges {plan.unchecked()} were not confirmed" if plan.unchecked() else None)
         if failure is None and self.tally is not None:
@@ -220,18 +222,23 @@ class RangeRead(FirstSyncRead):
             self.taken += len(records)
 
     # ---------------------------------------------------------------------------------------------- list readers
-    def _list_ranges(self, pages: Any) -> None:
+    def _each_range(self, take: Callable[[], Optional[Tuple[int, Optional[int]]]],
+                    read: Callable[[int, Optional[int], Any], None], pages: Any) -> None:
+        """A reader: takes ranges (`take`) and reads each (`read`) until none is left."""
         while not self.cancelled.is_set():
-            taken = self.ranges.take_low()
+            taken = take()
             if taken is None:
                 return
-            try:
-                self._list_range(*taken, pages)
-            except RepeatedCursorError:
-                raise
-            except AirbyteTracedException as error:
-                self.ranges.fail(f"a list reader stopped: {_reason(error)}")
-                return
+            read(*taken, pages)
+
+    def _list_range_or_fail(self, start: int, end: Optional[int], pages: Any) -> None:
+        """A list reader's range; a list that stops (HubSpot's error) ends this way of reading for the window."""
+        try:
+            self._list_range(start, end, pages)
+        except RepeatedCursorError:
+            raise
+        except AirbyteTracedException as error:
+            self.ranges.fail(f"a list reader stopped: {_reason(error)}")
 
     def _list_range(self, start: int, end: Optional[int], pages: Any) -> None:
         """Reads [start, end) by list (and the ranges above it that no reader has taken), from `start`."""
@@ -288,13 +295,6 @@ class RangeRead(FirstSyncRead):
             trail.follow(after)
 
     # -------------------------------------------------------------------------------------------- search readers
-    def _search_ranges(self, pages: Any) -> None:
-        while not self.cancelled.is_set():
-            taken = self.ranges.take_high()
-            if taken is None:
-                return
-            self._search_range(*taken, pages)
-
     def _search_range(self, start: int, end: Optional[int], pages: Any) -> None:
         """Reads [start, end) by search: ids at or above its start and below its end, keyset-paged upward."""
         partition = {**self.stream_slice.partition, **({IDS_BELOW: end} if end is not None else {})}
