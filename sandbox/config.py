@@ -59,7 +59,8 @@ class SandboxConfig:
     list_order: str = "ascending"
     # How the list reads an `after` of digits that is not a cursor it gave: "id" (the first record with an id at or
     # above it, as HubSpot's numeric list cursors, each the next record's id), "rejected" (400, an invalid cursor),
-    # "ignored" (from the first record), "offset" (the digits count records to pass over).
+    # "ignored" (from the first record), "offset" (the digits count records to pass over), "exclusive" (the first
+    # record with an id above it).
     list_after: str = "id"
     faults: Optional[dict] = None
     quirks: Optional[dict] = None  # hostile-but-legal answers, off by default: see sandbox/quirks.py

@@ -140,7 +140,7 @@ class Control:
                         except ValueError as e:
                             raise ApiError(400, {"status": "error", "message": str(e)})
                     elif k == "list_after":
-                        cfg.list_after = v if v in ("rejected", "ignored", "offset") else "id"
+                        cfg.list_after = v if v in ("rejected", "ignored", "offset", "exclusive") else "id"
                     else:
                         conv = float if k in ("latency_ms", "search_lag_seconds", "token_ttl") else int
                         setattr(cfg, k, conv(v) if v is not None else 0)

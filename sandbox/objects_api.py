@@ -90,6 +90,8 @@ class ObjectsApi:
             return decode_list_cursor("x" + after)  # answered as HubSpot answers a cursor it did not give
         if mode == "ignored":
             return 0, ""
+        if mode == "exclusive":
+            return int(after) + 1, ""
         if mode == "offset":
             with self.store.lock:
                 ids = self.store.objects[otype].archived_ids if archived else self.store.objects[otype].ids

@@ -243,7 +243,9 @@ class RangeRead(FirstSyncRead):
     def _list_range(self, start: int, end: Optional[int], pages: Any) -> None:
         """Reads [start, end) by list (and the ranges above it that no reader has taken), from `start`."""
         ranges = self.ranges
-        after: Optional[str] = str(start) if start > 0 else None
+        # Asked from the id below the start: a list that reads `after` as "from this id" gives that id first (it
+        # belongs to the range below and is left out), one that reads it as "past this id" gives the start.
+        after: Optional[str] = str(start - 1) if start > 0 else None
         trail = CursorTrail(f"GET the {self.object_type} list")
         previous: Optional[int] = None
         first = start > 0  # the first id of a list started at an id is checked against the list below it
@@ -253,17 +255,19 @@ class RangeRead(FirstSyncRead):
             try:
                 response = self._page(self.retriever.list_requester, self.list_slice, after)
             except AirbyteTracedException as error:
-                if after == str(start) and start > 0:
+                if after == str(start - 1) and start > 0:
                     ranges.fail(f"HubSpot's list refused the id {start} as its cursor: {_reason(error)}")
                     return
                 raise
             self.calls["list"] += 1
             ids = _ids(response, self.object_type)
             for object_id in ids:
-                if (previous is not None and object_id <= previous) or object_id < start:
+                if (previous is not None and object_id <= previous) or object_id < start - 1:
                     ranges.fail(f"the list gave id {object_id} after {previous if previous is not None else 'starting at ' + str(start)}")
                     return
                 previous = object_id
+            below = sum(1 for object_id in ids if object_id < start)  # the id just below the start, if given
+            ids = ids[below:]
             if first and ids:
                 ranges.started(start, ids[0])
                 first = False
@@ -287,7 +291,7 @@ class RangeRead(FirstSyncRead):
                     ranges.reached(end, _NONE)  # the list ended inside this range
                 if first:
                     ranges.started(start, _NONE)
-            records = [r for r in page_results(response)[:kept] if self._in_window(r)]
+            records = [r for r in page_results(response)[below:below + kept] if self._in_window(r)]
             done = stopped or after is None
             self._put(pages, self._page_of(records, last=done, listed=True))
             if done:
