@@ -43,8 +43,9 @@ GENERAL_MARGIN_SECONDS = 0.3
 SEARCH_MARGIN_SECONDS = 0.12
 SEARCH_MARGIN_STEP = 0.04
 SEARCH_MARGIN_MAX = 0.3
-# After this many searches in a row without a 429, the margin shrinks by half a step (down to SEARCH_MARGIN_SECONDS):
-# a margin grown by a burst of latency does not hold search below its budget for the rest of the sync.
+# After this many searches in a row without a 429, the margin shrinks by half a step, down to half a step above the
+# last margin that met a 429 (at first SEARCH_MARGIN_SECONDS): a margin grown by a burst of latency does not hold
+# search below its budget for the rest of the sync, and one too small for the latency is not tried again.
 SEARCH_CALM_CALLS = 25
 _MARK = "_hubspot_budget_mark"
 
@@ -158,6 +159,7 @@ class HubspotRateBudget(APIBudget):
         self.search = RollingWindow("search", SEARCH_CALLS_PER_SECOND, SEARCH_INTERVAL_SECONDS, SEARCH_MARGIN_SECONDS)
         self._told_limit: Optional[int] = None
         self._calm_searches = 0  # searches answered without a 429 since the margin last changed
+        self._search_margin_floor = SEARCH_MARGIN_SECONDS
 
     # The CDK's interface ------------------------------------------------------------------------------------
     def get_matching_policy(self, request: Any) -> Optional[Any]:
@@ -230,13 +232,14 @@ class HubspotRateBudget(APIBudget):
             self._calm_searches += 1
             if self._calm_searches >= SEARCH_CALM_CALLS:
                 self._calm_searches = 0
-                bucket.margin = max(SEARCH_MARGIN_SECONDS, bucket.margin - SEARCH_MARGIN_STEP / 2)
+                bucket.margin = max(self._search_margin_floor, bucket.margin - SEARCH_MARGIN_STEP / 2)
 
     def _after_rate_limit(self, bucket: RollingWindow, response: requests.Response) -> None:
         retry_after = as_number(response.headers.get("Retry-After"))
         if bucket is self.search:
             with bucket.lock:
                 self._calm_searches = 0
+                self._search_margin_floor = min(SEARCH_MARGIN_MAX, bucket.margin + SEARCH_MARGIN_STEP / 2)
                 bucket.margin = min(SEARCH_MARGIN_MAX, bucket.margin + SEARCH_MARGIN_STEP)
             bucket.block(retry_after if retry_after is not None else bucket.interval)
             return
