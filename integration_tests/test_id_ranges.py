@@ -7,7 +7,7 @@ said in one warning."""
 
 from __future__ import annotations
 
-from typing import List
+from typing import Any, Dict, List
 
 import pytest
 
@@ -50,8 +50,9 @@ def test_given_a_large_object_when_first_synced_by_ranges_then_every_record_come
         assert len(fallbacks) == 1, fallbacks
 
 
-def test_given_list_pages_out_of_order_when_first_synced_by_ranges_then_the_window_is_read_again_exactly(sandbox):
-    sandbox.configure(list_after="id", quirks={"list_disorder_block": {"share": 0.03}, "empty_pages": {"rate": 0.05}})
+def _read_with_quirks(sandbox: Sandbox, quirks: Dict[str, Any]) -> Run:
+    """A read of contacts (HubSpot's list start) with these sandbox quirks on: every contact must come once."""
+    sandbox.configure(list_after="id", quirks=quirks)
     try:
         run = run_connector("read", sandbox.private_app_config(), configured_catalog(["contacts"], incremental=True),
                             keep_fields=["id"])
@@ -60,17 +61,15 @@ def test_given_list_pages_out_of_order_when_first_synced_by_ranges_then_the_wind
     assert run.returncode == 0 and not run.errors, [e["message"] for e in run.errors]
     ids = [r["id"] for r in run.records["contacts"]]
     assert len(ids) == len(set(ids)) and sorted(ids) == sorted(sandbox.ids("contacts"))
+    return run
+
+
+def test_given_list_pages_out_of_order_when_first_synced_by_ranges_then_the_window_is_read_again_exactly(sandbox):
+    run = _read_with_quirks(sandbox, {"list_disorder_block": {"share": 0.03}, "empty_pages": {"rate": 0.05}})
+    assert len([w for w in _warnings(run) if "did not hold" in w]) == 1, _warnings(run)
 
 
 def test_given_empty_and_short_list_pages_with_cursors_when_read_by_ranges_then_the_ranges_hold_and_none_is_lost(sandbox):
-    sandbox.configure(list_after="id", quirks={"empty_pages": {"rate": 0.1, "on": ["list", "search"]},
-                                              "short_pages": {"rate": 0.1, "on": ["list", "search"]}})
-    try:
-        run = run_connector("read", sandbox.private_app_config(), configured_catalog(["contacts"], incremental=True),
-                            keep_fields=["id"])
-    finally:
-        sandbox.configure(quirks={})
-    assert run.returncode == 0 and not run.errors, [e["message"] for e in run.errors]
-    ids = [r["id"] for r in run.records["contacts"]]
-    assert len(ids) == len(set(ids)) and sorted(ids) == sorted(sandbox.ids("contacts"))
+    run = _read_with_quirks(sandbox, {"empty_pages": {"rate": 0.1, "on": ["list", "search"]},
+                                      "short_pages": {"rate": 0.1, "on": ["list", "search"]}})
     assert not [w for w in _warnings(run) if "did not hold" in w], _warnings(run)
