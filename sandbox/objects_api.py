@@ -87,7 +87,8 @@ class ObjectsApi:
             return decode_list_cursor(after)
         mode = self.app.cfg.list_after
         if mode == "rejected":
-            return decode_list_cursor("x" + after)  # answered as HubSpot answers a cursor it did not give
+            raise validation_error(f"Invalid paging cursor: {after!r}. Use the value of paging.next.after from the "
+                                   f"previous response.")
         if mode == "ignored":
             return 0, ""
         if mode == "exclusive":

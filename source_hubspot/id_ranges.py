@@ -6,9 +6,10 @@ at 100 ms, 3 at 300 ms), far below the general budget (19 calls a second on Prof
 (`IdRanges`), and several list readers and a few search readers read them at once:
 
 - a search reader reads a range by keyset with `hs_object_id` filters (documented: exact by construction);
-- a list reader starts at the range's first id with `after=<id>` and reads up to the range's end. HubSpot documents
-  the list's `after` as an opaque cursor; that its cursors are the next record's id, and that a list started at an
-  id gives the records from that id up, is observed behaviour. It is checked on every page: ids ascending and at or
+- a list reader starts at the range's first id (asking `after=<the id below it>`, so that a list reading `after` as
+  "from this id" and one reading it as "past this id" both give the range's ids) and reads up to its end. HubSpot
+  documents the list's `after` as an opaque cursor; that its cursors are the next record's id, and that a list
+  started at an id gives the records from that id up, is observed behaviour. It is checked on every page: ids ascending and at or
   above the start, and, where a range meets the one below it, the first id of the range's list equals the first id
   at or above that boundary that the list of the range below gave as it read past its end (`IdRanges.reached`).
 
@@ -29,7 +30,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils import AirbyteTracedException
 
-from source_hubspot.api import CursorTrail, Keyset, RepeatedCursorError, next_after, page_results, parse_body
+from source_hubspot.api import CursorTrail, Keyset, RepeatedCursorError, next_after, page_ids, page_results, parse_body
 from source_hubspot.budget import BULK_PRIORITY, HELPER_PRIORITY, set_priority
 from source_hubspot.completeness import total_of, verify
 from source_hubspot.first_sync import FirstSyncRead, _ids, _reason
@@ -203,10 +204,10 @@ class RangeRead(FirstSyncRead):
             return None
         lowest = extractor.search_once(self.object_type, id_probe_body(self.modified_property, self.stream_slice, False))
         self.calls["search"] += 1
-        try:
-            high, low = int(highest["results"][0]["id"]), int(lowest["results"][0]["id"])
-        except (KeyError, IndexError, TypeError, ValueError):
-            return None
+        highest_ids, lowest_ids = page_ids(highest), page_ids(lowest)
+        if not highest_ids or not lowest_ids:
+            return None  # an answer without ids: the window is read the slower way
+        high, low = highest_ids[0], lowest_ids[0]
         per_id = self.total / max(1, high - low + 1)  # records per id, about
         return IdRanges(low, high, math.ceil(LIST_RANGE_RECORDS / per_id), math.ceil(SEARCH_RANGE_RECORDS / per_id))
 

@@ -13,14 +13,12 @@ from typing import Any, Iterable, List, Mapping, MutableMapping, Optional, Tuple
 
 import requests
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
-from airbyte_cdk.sources.declarative.extractors.record_selector import RecordSelector
+from airbyte_cdk.sources.declarative.extractors.record_selector import _EXTRACTED_RECORD_COUNT, RecordSelector
 from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_hubspot.api import next_after, page_results, parse_body
 from source_hubspot.search import window_bounds
 
-# Set on a response by the CDK's RecordSelector: how many records its extractor returned (record-counting paginators).
-_EXTRACTED_RECORD_COUNT = "_airbyte_extracted_record_count"
 
 
 @dataclass
