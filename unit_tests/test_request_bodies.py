@@ -99,3 +99,41 @@ def test_given_an_object_when_its_pages_ask_for_property_names_then_one_list_is_
         assert merged["properties"] is first
     finally:
         PropertyDefinitions.clear()
+
+
+def test_given_threads_asking_for_definitions_when_types_differ_then_their_reads_overlap_and_each_type_is_read_once():
+    import threading
+    from types import SimpleNamespace
+
+    from source_hubspot.components.memos import PropertyDefinitions
+
+    calls = []
+    # Each read waits until all three types' reads are in flight: under one lock for every type they would wait in
+    # turn and the barrier breaks after its timeout.
+    all_in_flight = threading.Barrier(3, timeout=10)
+    broken = []
+
+    def send_request(stream_slice, **kwargs):
+        calls.append(stream_slice["object_type"])
+        try:
+            all_in_flight.wait()
+        except threading.BrokenBarrierError:
+            broken.append(stream_slice["object_type"])
+        response = requests.Response()
+        response._content = json.dumps(properties_body([("email", "string")])).encode()
+        return response
+
+    requester = SimpleNamespace(get_url_base=lambda: "http://127.0.0.1:1/", send_request=send_request)
+    PropertyDefinitions.clear()
+    try:
+        types = ["contacts", "companies", "deals", "contacts", "companies", "deals"]
+        threads = [threading.Thread(target=PropertyDefinitions.get, args=(requester, t)) for t in types]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not broken
+        assert sorted(calls) == ["companies", "contacts", "deals"]  # the second caller of a type waited for the first
+        assert all(len(PropertyDefinitions.get(requester, t)) == 1 for t in set(types))
+    finally:
+        PropertyDefinitions.clear()
