@@ -208,6 +208,21 @@ def test_given_each_table_read_alone_then_calls_per_1000_records_are_near_the_pa
         assert numbers["calls"] - numbers["http_429"] <= math.ceil(1.1 * numbers["minimum_calls"]), (stream, numbers)
 
 
+@pytest.mark.parametrize("stream", ["association_links", "merges"])
+def test_given_short_windows_when_a_first_sync_then_it_reads_in_one_window_as_with_long_ones(sandbox, first_reads, stream):
+    """A first sync of these tables is one window per object type whatever window_days says (each window would end in
+    a part-filled search page and part-filled batch reads)."""
+    sandbox.reset_stats()
+    run = run_connector("read", sandbox.private_app_config(start_date=CONFIG["start_date"], window_days=30),
+                        configured_catalog([stream], incremental=True))
+    assert run.returncode == 0 and not run.errors, [e["message"] for e in run.errors] or run.stderr[-3000:]
+    one_window_run, one_window = first_reads[stream]
+    calls = sum(v for k, v in sandbox.stats()["requests"].items())
+    assert calls == sum(one_window["requests"].values())
+    assert len(run.records[stream]) == len(one_window_run.records[stream])
+    assert run.states  # the first sync still ends with a state to go on from
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Incremental: changes made in HubSpot arrive with the next sync
 # ----------------------------------------------------------------------------------------------------------------
