@@ -73,3 +73,16 @@ def test_given_empty_and_short_list_pages_with_cursors_when_read_by_ranges_then_
     run = _read_with_quirks(sandbox, {"empty_pages": {"rate": 0.1, "on": ["list", "search"]},
                                       "short_pages": {"rate": 0.1, "on": ["list", "search"]}})
     assert not [w for w in _warnings(run) if "did not hold" in w], _warnings(run)
+
+
+def test_given_deletes_on_request_when_a_large_object_is_first_synced_by_ranges_then_each_archived_record_comes_once(sandbox):
+    sandbox.configure(list_after="id")
+    archived = set(sandbox.ids("contacts", archived="include")) - set(sandbox.ids("contacts"))
+    assert archived, "the sandbox holds archived contacts"
+    run = run_connector("read", sandbox.private_app_config(include_archived=True),
+                        configured_catalog(["contacts"], incremental=True), keep_fields=["id", "archived"], keep_full=0)
+    assert run.returncode == 0 and not run.errors, [e["message"] for e in run.errors]
+    ids = [r["id"] for r in run.records["contacts"]]
+    assert len(ids) == len(set(ids)), f"{len(ids) - len(set(ids))} records emitted twice"
+    assert sorted(ids) == sorted(sandbox.ids("contacts", archived="include"))
+    assert {r["id"] for r in run.records["contacts"] if r.get("archived")} == archived

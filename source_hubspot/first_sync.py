@@ -212,6 +212,7 @@ class FirstSyncRead:
             "at once, until they meet."
         )
         yield from self._run([("list", self._list_pages), ("search", self._search_pages)])
+        yield from self._close()
         tally = self.tally
         if tally is None:
             Completeness.unchecked(stream, "every record it read was modified within lookback_minutes")
@@ -363,7 +364,7 @@ class FirstSyncRead:
                 after = next_after(parse_body(response))
                 self.list_after = after
                 # Every page whose ids the list took goes on to the output.
-                self._put(pages, self._page_of(records, last=after is None or finished, listed=True))
+                self._put(pages, self._page_of(records, listed=True))
                 if after is not None:
                     self.list_trail.follow(after)
                 if after is None:
@@ -414,16 +415,31 @@ class FirstSyncRead:
             keep = set(taken)
             records = [r for r, i in zip(page_results(response), ids) if i in keep]
             keyset = None if finished else keyset.following(ids, next_after(body), endpoint, descending=True)
-            # The extractor holds search pages for association batch reads until the reader's last one.
-            self._put(pages, self._page_of(records, last=keyset is None, listed=False))
+            # The extractor holds search pages for association batch reads until the window closes (`_close`).
+            self._put(pages, self._page_of(records, listed=False))
 
-    def _page_of(self, records: List[Any], last: bool, listed: bool) -> Page:
+    def _page_of(self, records: List[Any], listed: bool) -> Page:
         """A page of the records a reader took: its window is checked against HubSpot's count here (`records`), not
-        page by page in the extractor."""
+        page by page in the extractor. Never the window's last page: however many readers and ranges, the window
+        closes once, when all are done (`_close`)."""
         if self.skip:
             records = [r for r in records if str(r["id"]) not in self.skip]
-        return Page(records=records, object_type=self.object_type, window=self.window, last=last, listed=listed,
+        return Page(records=records, object_type=self.object_type, window=self.window, last=False, listed=listed,
                     checked=False)
+
+    def _close(self) -> List[Any]:
+        """The window's last page, once, after every reader's records are out: the search records the extractor
+        still holds for association batch reads, and (deletes on request) the records archived in the window. A
+        read of a window that an earlier read emitted part of (`done`) leaves those out."""
+        page = Page(records=[], object_type=self.object_type, window=self.window, last=True, listed=False, checked=False)
+        records = self.retriever.record_selector.select_page(page, self.records_schema, self.stream_slice)
+        if self.skip:
+            records = [r for r in records if str(r["id"]) not in self.skip]
+        self.emitted["search"] += len(records)
+        if self.tally is not None:
+            self.tally.add(records)
+        self._emitting(records)
+        return records
 
 
 def _reason(error: BaseException) -> str:

@@ -172,6 +172,7 @@ class RangeRead(FirstSyncRead):
         searches = partial(self._each_range, plan.take_high, self._search_range)
         readers = [("list", lists)] * LIST_READERS + [("search", searches)] * SEARCH_READERS
         yield from self._run(readers)
+        yield from self._close()  # before the count: the held search records are the window's too
         failure = plan.failure or (f"ranges {plan.unchecked()} were not confirmed" if plan.unchecked() else None)
         if failure is None and self.tally is not None:
             counted = self._count(self.tally.low, self.tally.top)
@@ -294,7 +295,7 @@ class RangeRead(FirstSyncRead):
                     ranges.started(start, _NONE)
             records = [r for r in page_results(response)[below:below + kept] if self._in_window(r)]
             done = stopped or after is None
-            self._put(pages, self._page_of(records, last=done, listed=True))
+            self._put(pages, self._page_of(records, listed=True))
             if done:
                 return
             trail.follow(after)
@@ -308,8 +309,7 @@ class RangeRead(FirstSyncRead):
         keyset: Optional[Keyset] = Keyset(last_id=start - 1)
         endpoint = f"the {self.object_type} search"
         while keyset is not None and not self.cancelled.is_set():
-            if self.ranges.failure is not None:  # the window is read again: release the pages held for associations
-                self._put(pages, self._page_of([], last=True, listed=False))
+            if self.ranges.failure is not None:  # the window is read again (its held pages go out when it closes)
                 return
             response = self._page(self.retriever.requester, in_range, keyset, priority=HELPER_PRIORITY)
             self.calls["search"] += 1
@@ -320,4 +320,4 @@ class RangeRead(FirstSyncRead):
             else:
                 keyset = keyset.following(ids, next_after(parse_body(response)), endpoint)
             records = page_results(response) if self.ranges.failure is None else []
-            self._put(pages, self._page_of(list(records), last=keyset is None, listed=False))
+            self._put(pages, self._page_of(list(records), listed=False))
