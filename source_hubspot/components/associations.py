@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, List, MutableMapping, Optional, Tuple
 
@@ -22,6 +23,14 @@ class DeniedAssociations(RunRegistry):
 
     _denied: ClassVar[Dict[Tuple[str, str], str]] = {}
     _inline: ClassVar[Dict[Tuple[str, str], bool]] = {}
+    _judging: ClassVar[Dict[Tuple[str, str], threading.Lock]] = {}
+
+    @classmethod
+    def judging(cls, from_type: str, to_type: str) -> threading.Lock:
+        """Held while one list page of the pair is compared with a v4 batch read: pages of other list readers wait
+        for its verdict instead of each paying a comparison of their own."""
+        with cls._lock:
+            return cls._judging.setdefault((from_type, to_type), threading.Lock())
 
     @classmethod
     def denied(cls, from_type: str, to_type: str) -> bool:
@@ -90,11 +99,17 @@ class AssociationArrays:
                 listed.append(list(dict.fromkeys([str(a["id"]) for a in results if a.get("id") is not None])))
                 cut.append("paging" in entry and next_after(entry) is not None)
             trusted = DeniedAssociations.inline_trusted(object_type, to_type)
+            if trusted is None:
+                with DeniedAssociations.judging(object_type, to_type):
+                    trusted = DeniedAssociations.inline_trusted(object_type, to_type)
+                    if trusted is None:
+                        self.attach(records, object_type, [to_type])
+                        if not DeniedAssociations.denied(object_type, to_type):
+                            agree = all(set(r[to_type]) == set(ids) for r, ids, c in zip(records, listed, cut) if not c)
+                            DeniedAssociations.judge_inline(object_type, to_type, agree)
+                        continue
             if trusted is not True:
                 self.attach(records, object_type, [to_type])
-                if trusted is None and not DeniedAssociations.denied(object_type, to_type):
-                    agree = all(set(r[to_type]) == set(ids) for r, ids, c in zip(records, listed, cut) if not c)
-                    DeniedAssociations.judge_inline(object_type, to_type, agree)
                 continue
             for record, ids in zip(records, listed):
                 record[to_type] = ids

@@ -86,13 +86,19 @@ class HubspotRecordExtractor(PageExtractor):
         if associations and self.associations_requester is not None:
             # Pages wait here until 1,000 ids can go in one association batch read per type (search pages hold
             # 200), or the window ends: a fifth of the association calls. Keyed by the window this page is from.
+            # Only whole batches leave before the end (pages of a first sync's readers come in any size): the rest
+            # waits for the next page.
             key = (object_type, *page.window)
             with self._held_lock:
                 held = self._held.setdefault(key, [])
                 held.extend(records)
-                if not page.last and len(held) < ASSOCIATION_BATCH_SIZE:
-                    return []
-                records = self._held.pop(key)
+                if page.last:
+                    records = self._held.pop(key)
+                else:
+                    whole = len(held) - len(held) % ASSOCIATION_BATCH_SIZE
+                    if not whole:
+                        return []
+                    records, self._held[key] = held[:whole], held[whole:]
             if records:
                 self._arrays.attach(records, object_type, associations)
         if self._include_archived and self.archived_requester is not None and page.last:
