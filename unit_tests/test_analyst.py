@@ -9,7 +9,7 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from testkit import reset_run_state
-from testkit.connector import ONE_WINDOW, catalog, private_app_config, run_discover, run_read
+from testkit.connector import ONE_WINDOW, catalog, check_status, private_app_config, run_check, run_discover, run_read
 from testkit.mock_server import (
     API,
     CONTACT_PROPERTIES,
@@ -19,6 +19,7 @@ from testkit.mock_server import (
     deal_splits,
     deal_splits_batch,
     missing_scopes,
+    mock_contacts,
     owner,
     owners_page,
     properties_body,
@@ -397,3 +398,13 @@ def test_given_property_history_naming_no_object_stream_when_discover_then_a_con
                                     f"object streams.{' ' + hint if hint else ''} Write the name of an object stream")
     assert "engagements_calls, engagements_emails" in error.message
     assert requests_mock.call_count == 0 or all("/properties/" in r.path for r in requests_mock.request_history)
+
+
+def test_given_property_history_naming_no_object_stream_when_check_then_it_fails_with_that_message(requests_mock):
+    mock_contacts(requests_mock)
+
+    status = check_status(run_check(private_app_config(property_history=[{"stream": "tikets", "properties": ["x"]}])))
+
+    assert status.status.value == "FAILED"
+    assert status.message.startswith("property_history lists the stream 'tikets', which is none of this connector's")
+    assert requests_mock.call_count == 0  # said before any call

@@ -77,6 +77,17 @@ def history_object_type(stream: str) -> str:
     )
 
 
+def unknown_history_stream(config: Mapping[str, Any]) -> Optional[str]:
+    """The config error of the first stream property_history adds that names no object stream, or None (what
+    `check` says: its check stream alone does not build the added streams)."""
+    for entry in config.get(ADDED_HISTORY_KEY) or []:
+        try:
+            history_object_type(str(entry.get("stream")))
+        except AirbyteTracedException as error:
+            return error.message
+    return None
+
+
 @dataclass
 class HistoryStreams(ConfigTransformation):
     """Puts the streams `property_history` adds into the run's config (under ADDED_HISTORY_KEY), where the
