@@ -1,4 +1,5 @@
-"""The analyst tables against the sandbox: owners, pipeline stages, association links, property history, merges.
+"""The analyst tables against the sandbox: owners, pipeline stages, association links, property history, merges and
+deal splits.
 
 Each table is read on its own first, so the sandbox's request counts belong to one stream: they give the calls per
 1,000 records, printed next to the page-size minimum. Then the sandbox changes an owner, links a record with a
@@ -30,8 +31,9 @@ from testkit.harness import (
 # One modification-date window per partition (the sandbox's data starts in 2022): a sync's calls are then those
 # the page sizes require, which is what the calls-per-1,000 figures compare against.
 CONFIG = {"start_date": "2021-06-01T00:00:00Z", "window_days": 3650}
-INCREMENTAL_STREAMS = [s for s in ANALYST_STREAMS if s not in ("owners", "deal_pipelines", "ticket_pipelines")]
-SEARCH_PAGE, ASSOCIATION_BATCH, HISTORY_BATCH, OWNERS_PAGE = 200, 1000, 50, 500
+INCREMENTAL_STREAMS = [s for s in ANALYST_STREAMS if s not in ("owners", "deal_pipelines", "ticket_pipelines",
+                                                                 "deal_splits")]
+SEARCH_PAGE, ASSOCIATION_BATCH, HISTORY_BATCH, OWNERS_PAGE, SPLITS_BATCH = 200, 1000, 50, 500, 100
 ASSOCIATION_PAGE = 500  # the sandbox's `to` entries per input per v4 batch answer (its default)
 
 
@@ -49,9 +51,10 @@ def sandbox():
 # and pipelines endpoints, and the search and batch read of each history object.
 READ_TOGETHER = [
     ["owners", "deal_pipelines", "ticket_pipelines", "contacts_property_history", "companies_property_history",
-     "deals_property_history"],
+     "deals_property_history", "tickets_property_history"],
     ["association_links"],
     ["merges"],
+    ["deal_splits"],
 ]
 # The paths at the default api_version (the sandbox configs set none).
 API = api_paths({})
@@ -133,7 +136,7 @@ def test_given_labelled_links_when_read_then_every_link_once_including_a_company
     assert any(r[6] == "Primary" for r in rows)
 
 
-@pytest.mark.parametrize("object_type", ["contacts", "companies", "deals"])
+@pytest.mark.parametrize("object_type", ["contacts", "companies", "deals", "tickets"])
 def test_given_property_history_when_read_then_every_version_of_the_default_properties_once(
     sandbox, first_reads, object_type
 ):
@@ -144,6 +147,19 @@ def test_given_property_history_when_read_then_every_version_of_the_default_prop
     assert sorted(rows) == sorted(truth.history(sandbox, object_type, HISTORY[object_type]))
     assert len({r[1] for r in rows}) == len(HISTORY[object_type])
     assert any(count > 1 for count in Counter((r[0], r[1]) for r in rows).values())  # real histories, not one value
+
+
+def test_given_deal_splits_when_read_then_every_split_of_every_deal_once_with_its_deal(sandbox, first_reads):
+    records = first_reads["deal_splits"][0].records["deal_splits"]
+    rows = [(r["id"], r["dealId"], r["properties_hs_deal_split_percentage"], r["properties_hubspot_owner_id"],
+             r["createdAt"], r["updatedAt"]) for r in records]
+    _no_duplicates([r[0] for r in rows])
+    assert sorted(rows) == sorted(truth.deal_splits(sandbox))
+    shares = Counter()
+    for row in rows:
+        shares[row[1]] += row[2]
+    assert shares and all(abs(total - 1.0) < 1e-9 for total in shares.values())  # each deal's splits add up to 1
+    assert all(r["properties"]["hs_deal_split_percentage"] for r in records) and not any(r["archived"] for r in records)
 
 
 def test_given_merged_records_when_read_then_each_merged_id_points_to_its_survivor(sandbox, first_reads):
@@ -182,6 +198,9 @@ def _minimum_calls(sandbox: Sandbox, stream: str, records: List[Dict[str, Any]])
     if stream.endswith("_property_history"):
         active = len(sandbox.ids(stream.split("_")[0]))
         return math.ceil(active / SEARCH_PAGE) + math.ceil(active / HISTORY_BATCH)
+    if stream == "deal_splits":
+        deals = len(sandbox.ids("deals"))
+        return math.ceil(deals / SEARCH_PAGE) + math.ceil(deals / SPLITS_BATCH)
     if stream == "merges":
         survivors = Counter(r["objectType"] for r in {(r["objectType"], r["survivingId"]): r for r in records}.values())
         return sum(max(1, math.ceil(survivors.get(t, 0) / SEARCH_PAGE)) for t in ("contacts", "companies", "deals", "tickets"))

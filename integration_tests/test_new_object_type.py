@@ -1,7 +1,8 @@
 """Adding a CRM object type is one entry in source_hubspot/objects.py and one stream entry in the manifest (here
 added to the loaded manifest): nothing else changes. The sandbox generates the type from the same entry, and the
 connector discovers it, types its properties, reads it completely on a first sync (list and search at once), reads
-its changes incrementally, and emits its deletes.
+its changes incrementally, and emits its deletes; association_links reads its pairs, and its property history is a
+stream once the config lists it.
 
 The sandbox runs in a thread of this process (the harness's sandboxes are subprocesses, which see the registry as
 shipped), and so does the connector."""
@@ -18,6 +19,7 @@ from airbyte_cdk.models import SyncMode
 from sandbox.server import RunningSandbox, SandboxConfig, run_server
 from source_hubspot import source as source_module
 from source_hubspot.objects import ObjectType, register, unregister
+from testkit.analyst_truth import LINK_TARGETS
 from testkit.connector import catalog, run_discover, run_read
 
 # The whole addition: a registry entry and a stream entry.
@@ -102,3 +104,55 @@ def test_given_a_registered_type_when_changed_and_deleted_then_the_next_sync_rea
     assert updated | archived <= set(records), (changed, sorted(records))
     assert all(records[i].get("archived") for i in archived)
     assert len(records) < PRODUCT_COUNT, "the second sync read everything again"
+
+
+# The analyst tables cover the type with no change of theirs: its association pairs, and its property history once the
+# config lists its stream.
+HISTORY = {"property_history": [{"stream": "products", "properties": ["name", "hubspot_owner_id"]}],
+           "start_date": "2021-06-01T00:00:00Z", "window_days": 3650}
+
+
+def _control(sandbox: RunningSandbox, what: str, **params: Any) -> Any:
+    return requests.get(f"{sandbox.url}/_sandbox/analyst/{what}", params=params, timeout=30).json()["results"]
+
+
+def test_given_a_registered_type_when_association_links_read_then_its_pairs_join_the_others(products):
+    output = run_read(_config(products, start_date="2021-06-01T00:00:00Z", window_days=3650),
+                      catalog("association_links", sync_mode=SyncMode.incremental))
+
+    rows = [(r["fromObjectType"], r["fromObjectId"], r["toObjectType"], r["toObjectId"], r["associationTypeId"])
+            for r in (m.record.data for m in output.records if m.record.stream == "association_links")]
+    assert len(rows) == len(set(rows)) and not output.errors
+    pairs = {(row[0], row[2]) for row in rows}
+    shipped = {(a, b) for a, targets in LINK_TARGETS.items() for b in targets}
+    assert pairs - shipped == {("products", "deals")}  # the shipped types' pairs are read as before
+    held = {("products", link["fromObjectId"], "deals", link["toObjectId"], link["associationTypeId"])
+            for link in _control(products, "links", **{"from": "products", "to": "deals"})}
+    assert held and {row for row in rows if row[0] == "products"} == held
+
+
+def test_given_a_registered_type_in_property_history_when_synced_twice_then_every_version_and_then_the_new_one(products):
+    streams = {s.name for s in run_discover(_config(products, **HISTORY)).catalog.catalog.streams}
+    assert "products_property_history" in streams
+    history = catalog("products_property_history", sync_mode=SyncMode.incremental)
+
+    first = run_read(_config(products, **HISTORY), history)
+
+    def rows(output: Any) -> List[tuple]:
+        return [(r["objectId"], r["property"], r["value"], r["timestamp"]) for r in
+                (m.record.data for m in output.records if m.record.stream == "products_property_history")]
+
+    held = _control(products, "history", type="products", properties="name,hubspot_owner_id")
+    expected = [(i, name, v["value"], v["timestamp"]) for i, by_name in held.items() for name, versions in by_name.items()
+                for v in versions]
+    assert sorted(rows(first)) == sorted(expected) and len(rows(first)) == len(set(rows(first))) > 0
+    product = _sandbox_ids(products)[5]
+    written = requests.post(f"{products.url}/_sandbox/analyst/property", json={
+        "type": "products", "id": product, "property": "name", "value": "Renamed product"}, timeout=30).json()
+
+    second = run_read(_config(products, **HISTORY, lookback_minutes=0), history, [first.state_messages[-1].state])
+
+    assert (product, "name", "Renamed product", written["version"]["timestamp"]) in rows(second)
+    # Only records changed since the first sync are read again (here the one written, and the ones the other tests
+    # changed just before), not all 450.
+    assert len({row[0] for row in rows(second)}) < 10

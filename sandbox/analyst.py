@@ -1,9 +1,9 @@
-"""The sandbox's analyst tables: owners, pipelines, association labels, property history and merges.
+"""The sandbox's analyst tables: owners, pipelines, association labels, property history, merges and deal splits.
 
 Everything here is generated after the CRM records, from its own random.Random seeded by the portal seed, so the
 records, ids and values that `sandbox.data` generates are the same with or without it. Property history is not
 stored: the versions of a value are derived from (record, property) when asked for, plus the versions written
-through the control plane.
+through the control plane. Deal splits are derived the same way, from (deal, its owner).
 """
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ OWNER_FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances",
 OWNER_LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Perlman", "Berners-Lee"]
 OWNERS_MAX_LIMIT = 500
 HISTORY_MAX_INPUTS = 50  # batch read and list with propertiesWithHistory
+SPLITS_MAX_INPUTS = 100  # POST /crm/v3/objects/deals/splits/batch/read (HubSpot's batch read limit)
+# Shares of a deal's credit (each split's hs_deal_split_percentage; HubSpot requires them to sum to 1.0)
+SPLIT_SHARES = [("0.5", "0.5"), ("0.6", "0.4"), ("0.5", "0.3", "0.2")]
 
 # (label, displayOrder, probability) for the deal stages the generated deals use, then a second pipeline.
 DEAL_PIPELINES = [
@@ -337,6 +340,30 @@ class AnalystData:
                         out.append({"objectType": otype, "mergedId": mid, "survivingId": rec.sid,
                                     "mergedAt": iso_ms(int(at[mid])) if mid in at else None})
         return out
+
+    # ------------------------------------------------------------ deal splits
+    def deal_splits(self, rec: Rec) -> List[dict]:
+        """The splits of one deal as HubSpot's deal splits API returns them: a quarter of the deals have two or three,
+        the first for the deal's owner (HubSpot requires the owner among them), the rest none.
+
+        Derived from (seed, deal) and the deal's owner, so they follow the owner the control plane gives a deal.
+        """
+        h = _h(self.store.seed, "deal_splits", rec.id)
+        if h % 4 or rec.archived:
+            return []
+        spec = self.store.schemas["deals"].by_name.get("hubspot_owner_id")
+        owner = prop_value(rec, spec) if spec is not None else None
+        shares = SPLIT_SHARES[(h >> 3) % len(SPLIT_SHARES)]
+        others = [o for o in OWNER_IDS if o != owner]
+        start = (h >> 8) % len(others)
+        owners = [str(owner or others[-1])] + [others[(start + i) % len(others)] for i in range(len(shares) - 1)]
+        created = rec.created + 1 + (h >> 16) % 86400000
+        updated = max(created, rec.updated - (h >> 40) % 3600000)
+        return [{
+            "id": str(rec.id * 100 + i + 1),
+            "properties": {"hs_deal_split_percentage": share, "hubspot_owner_id": split_owner},
+            "createdAt": iso_ms(created), "updatedAt": iso_ms(updated), "archived": False,
+        } for i, (share, split_owner) in enumerate(zip(shares, owners))]
 
     # ------------------------------------------------------------ helpers
     @staticmethod

@@ -298,7 +298,7 @@ class SandboxApp:
             a, b = self.object_type(m.group(1)), self.object_type(m.group(3))
             self.require_scopes(a, b)
             return self.associations.v4_record_associations(a, m.group(2), b, parse_qs(query))
-        resp = self.analyst_api.route(method, path, query)
+        resp = self.analyst_api.route(method, path, query, body)
         if resp is not None:
             return resp
         if path == ACCOUNT_PATH and method == "GET":

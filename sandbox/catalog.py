@@ -43,7 +43,8 @@ DEFAULT_COUNTS = {"contacts": 1000, "companies": 300, "deals": 300, "tickets": 2
 GENERIC_COUNT = 100
 
 # scopes of what is not an object type
-OTHER_SCOPES = {"owners": "crm.objects.owners.read"}  # GET /crm/v3/owners (sandbox/analyst.py)
+# GET /crm/v3/owners; POST /crm/v3/objects/deals/splits/batch/read (sandbox/analyst_api.py)
+OTHER_SCOPES = {"owners": "crm.objects.owners.read", "deal_splits": "crm.dealsplits.read_write"}
 
 
 def default_count(name: str) -> int:

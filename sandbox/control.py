@@ -7,7 +7,7 @@ POST /_sandbox/mutate                         update, create, archive, associate
 GET|POST /_sandbox/config                     the live settings (LIVE_KEYS incl. answer_shape, faults, quirks; reset_rate_limits,
                                               revoke_refresh_tokens, revoke_access_tokens, add_refresh_token)
 GET  /_sandbox/stats, POST /_sandbox/stats/reset    requests, statuses, tokens issued, faults and quirks given
-GET|POST /_sandbox/analyst/...                owners, links, history, property, merges (sandbox/analyst.py)
+GET|POST /_sandbox/analyst/...                owners, links, history, property, merges, deal_splits (sandbox/analyst.py)
 """
 from __future__ import annotations
 
@@ -111,6 +111,12 @@ class Control:
                                             d.get("sourceType") or "API", d.get("sourceId") or "2874601"))
             if sub == "merges" and method == "GET":
                 return ok({"results": an.merges()})
+            if sub == "deal_splits" and method == "GET":
+                with app.store.lock:
+                    deals = app.store.objects["deals"]
+                    recs = [deals.recs[i] for i in deals.ids if not deals.recs[i].archived]
+                    out = {r.sid: an.deal_splits(r) for r in recs}
+                return ok({"results": out})
             if sub == "merges" and method == "POST":
                 d = json_body(body)
                 return ok(an.merge(kind(d.get("type")), d.get("into"), d.get("from")))

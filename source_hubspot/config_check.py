@@ -163,6 +163,8 @@ def _field_problem(name: str, value: Any, field: Mapping[str, Any]) -> Optional[
     elif kind == "boolean":
         if not isinstance(value, bool):
             return f"{name} is {value!r}: it must be true or false."
+    elif kind == "array":
+        return _list_problem(name, value, field)
     if "enum" in field and value not in field["enum"]:
         return f"{name} is {value!r}: it must be one of {', '.join(repr(choice) for choice in field['enum'])}."
     pattern = field.get("pattern")
@@ -178,6 +180,38 @@ def _field_problem(name: str, value: Any, field: Mapping[str, Any]) -> Optional[
             datetime.fromisoformat(value)
         except ValueError:
             return f"{name} {value!r} is not a real date: write a valid {_DATE_TIME} date-time."
+    return None
+
+
+def _list_problem(name: str, value: Any, field: Mapping[str, Any]) -> Optional[str]:
+    """What is wrong with a list field by the spec: a list of text (the history property lists), or of objects with
+    required fields (property_history's entries, each named by its position from 1)."""
+    items = field.get("items") or {}
+    if items.get("type") != "object":
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return f"{name} is {value!r}: it must be a list of text, e.g. [\"hubspot_owner_id\"]."
+        return None
+    required = items.get("required") or []
+    if not isinstance(value, list):
+        return f"{name} is {value!r}: it must be a list of objects, each with {' and '.join(required)}."
+    for position, entry in enumerate(value, 1):
+        where = f"{name} entry {position}"
+        if not isinstance(entry, Mapping):
+            return f"{where} is {entry!r}: it must be an object with {' and '.join(required)}."
+        for key, prop in (items.get("properties") or {}).items():
+            about = prop.get("description") or prop.get("title") or key
+            if key not in entry:
+                if key in required:
+                    return f"{where} has no {key}: set it ({about})"
+                continue
+            given = entry[key]
+            if prop.get("type") == "string" and (not isinstance(given, str) or len(given.strip()) < prop.get("minLength", 0)):
+                return f"{where} has {key} {given!r}: it must be text ({about})"
+            if prop.get("type") == "array" and (
+                not isinstance(given, list) or not all(isinstance(item, str) for item in given)
+                or len(given) < prop.get("minItems", 0)
+            ):
+                return f"{where} has {key} {given!r}: it must list at least {prop.get('minItems', 0)} as text ({about})"
     return None
 
 

@@ -16,7 +16,7 @@ have the legacy `tickets` scope.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 CONTACTS_SCOPE = "crm.objects.contacts.read"
 
@@ -32,7 +32,9 @@ class ObjectType:
     modified_property: str = "hs_lastmodifieddate"
     created_property: str = "createdate"
     activity: bool = False  # one of the engagements table's partitions
-    history_defaults: Tuple[str, ...] = ()  # property_history's properties when the config names none
+    # The properties of its built-in `{stream}_property_history` stream when the config names none; a type without
+    # defaults has history only when the config lists its stream (property_history).
+    history_defaults: Tuple[str, ...] = ()
     merge_properties: Tuple[str, ...] = ("hs_merged_object_ids",)  # what merges reads
 
     @property
@@ -63,7 +65,8 @@ def _activity(name: str, type_id: str, singular: str) -> ObjectType:
 
 
 # The order matters once: association links between two types are read from the one listed later (it has fewer
-# records: companies before contacts), so each pair is read once.
+# records: companies before contacts), so each pair is read once; types registered later (standard objects, custom
+# objects found at discover) come after these, so the pairs among these stay as they are.
 OBJECT_TYPES: Dict[str, ObjectType] = {
     entry.name: entry
     for entry in (
@@ -75,7 +78,8 @@ OBJECT_TYPES: Dict[str, ObjectType] = {
              history_defaults=("lifecyclestage", "hubspot_owner_id")),
         _crm("deals", "0-3", "deal", "crm.objects.deals.read", ("contacts", "companies"),
              history_defaults=("dealstage", "amount", "closedate", "hubspot_owner_id", "pipeline")),
-        _crm("tickets", "0-5", "ticket", "tickets", ("contacts", "companies", "deals")),
+        _crm("tickets", "0-5", "ticket", "tickets", ("contacts", "companies", "deals"),
+             history_defaults=("hs_pipeline_stage", "hs_pipeline", "hs_ticket_priority", "hubspot_owner_id")),
         _activity("calls", "0-48", "call"),
         _activity("emails", "0-49", "email"),
         _activity("meetings", "0-47", "meeting"),
@@ -108,14 +112,34 @@ def activity_types() -> List[str]:
 
 
 def link_targets() -> Dict[str, List[str]]:
-    """from-type -> the types its association links are read to: every associated pair once, from the later type."""
+    """from-type -> the types its association links are read to: every associated pair of registered types once,
+    read from the type registered later. Two types are associated when either entry names the other (a standard or
+    custom object's entry names the core types it links to; the core entries need not name it back)."""
     order = list(OBJECT_TYPES)
     targets: Dict[str, List[str]] = {}
     for position, name in enumerate(order):
-        earlier = [other for other in OBJECT_TYPES[name].associations if other in order[:position]]
+        earlier = [
+            other for other in order[:position]
+            if other in OBJECT_TYPES[name].associations or name in OBJECT_TYPES[other].associations
+        ]
         if earlier:
             targets[name] = earlier
     return targets
+
+
+def by_stream(stream: str) -> Optional[ObjectType]:
+    """The type read by the object stream `stream`, or None."""
+    return next((entry for entry in OBJECT_TYPES.values() if entry.stream == stream), None)
+
+
+def history_stream(entry: ObjectType) -> str:
+    """The name of the property history stream of a type: `{its stream}_property_history`."""
+    return f"{entry.stream}_property_history"
+
+
+def built_in_history_types() -> List[str]:
+    """The types with a property history stream of their own in the manifest: those with history_defaults."""
+    return [entry.name for entry in OBJECT_TYPES.values() if entry.history_defaults]
 
 
 def by_type_id() -> Dict[str, ObjectType]:
@@ -123,4 +147,4 @@ def by_type_id() -> Dict[str, ObjectType]:
 
 
 __all__ = ["ObjectType", "OBJECT_TYPES", "object_type", "register", "unregister", "activity_types", "link_targets",
-           "by_type_id"]
+           "by_stream", "history_stream", "built_in_history_types", "by_type_id"]

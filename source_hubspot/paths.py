@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-# The numbered paths (v3 objects, properties, owners, pipelines; v4 associations; the v1 token endpoint).
+# The numbered paths (v3 objects, properties, owners, pipelines, deal splits; v4 associations; the v1 token endpoint).
 NUMBERED_VERSION = "v3"
 # The newest date version HubSpot has released (GA 2026-09-09, supported to March 2028).
 DEFAULT_VERSION = "2026-09"
@@ -27,6 +27,9 @@ CONFIG_KEY = "api_paths"
 
 # Each concern's path: (with api_version v3, with a date version in place of {version}).
 FAMILIES: Mapping[str, Tuple[str, str]] = {
+    # Deal splits' own API (HubSpot's deal splits guide and its OpenAPI specs for v3 and 2025-09 on; the v3 spec
+    # also spells it /crm/objects/v3/deals/splits). Before `objects`, whose numbered path starts the same way.
+    "deal_splits": ("/crm/v3/objects/deals/splits", "/deal-splits/{version}"),
     "objects": ("/crm/v3/objects", "/crm/objects/{version}"),
     "properties": ("/crm/v3/properties", "/crm/properties/{version}"),
     "associations": ("/crm/v4/associations", "/crm/associations/{version}"),

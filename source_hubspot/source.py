@@ -27,6 +27,7 @@ from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
 from source_hubspot.budget import budget_for
+from source_hubspot.components.analyst_history import unknown_history_stream
 from source_hubspot.components.analyst_scopes import ScopeProbes
 from source_hubspot.components.errors import is_missing_scope
 from source_hubspot.factory import HubspotComponentFactory
@@ -203,8 +204,12 @@ class SourceHubspot(ConcurrentDeclarativeSource):
             )
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """The declarative check, with its message reduced to HubSpot's cause and the fix."""
+        """The declarative check, with its message reduced to HubSpot's cause and the fix; a property_history entry
+        that names no object stream fails it with that entry's config error (discover and read would fail with it)."""
         logger.info(describe(self._config or config))
+        unknown = unknown_history_stream(self._config or config)
+        if unknown:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=unknown)
         status = super().check(logger, config)
         if status.status == Status.FAILED and status.message:
             status.message = explain_check_failure(status.message, config)

@@ -19,6 +19,7 @@ HISTORY_DEFAULTS = {
     "contacts": ["lifecyclestage", "hs_lead_status", "hubspot_owner_id"],
     "companies": ["lifecyclestage", "hubspot_owner_id"],
     "deals": ["dealstage", "amount", "closedate", "hubspot_owner_id", "pipeline"],
+    "tickets": ["hs_pipeline_stage", "hs_pipeline", "hs_ticket_priority", "hubspot_owner_id"],
 }
 
 
@@ -68,6 +69,13 @@ def history(sandbox: Sandbox, object_type: str, properties: List[str]) -> List[T
             for object_id, by_name in truth.items() for name, versions in by_name.items() for v in versions]
 
 
+def deal_splits(sandbox: Sandbox) -> List[Tuple]:
+    """(split id, deal id, share, owner id, createdAt, updatedAt) of every split of every active deal."""
+    return [(split["id"], deal_id, float(split["properties"]["hs_deal_split_percentage"]),
+             split["properties"]["hubspot_owner_id"], split["createdAt"], split["updatedAt"])
+            for deal_id, splits in control(sandbox, "deal_splits").items() for split in splits]
+
+
 def merges(sandbox: Sandbox) -> List[Tuple]:
     return [(m["objectType"], m["mergedId"], m["survivingId"], m["mergedAt"]) for m in control(sandbox, "merges")]
 
@@ -81,4 +89,5 @@ def rows_held(sandbox: Sandbox) -> Dict[str, int]:
         "association_links": len(all_links(sandbox)),
         **{f"{t}_property_history": len(history(sandbox, t, names)) for t, names in HISTORY_DEFAULTS.items()},
         "merges": len(merges(sandbox)),
+        "deal_splits": len(deal_splits(sandbox)),
     }

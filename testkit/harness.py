@@ -27,7 +27,8 @@ STREAM_OBJECT = {**{name: name for name in CRM_STREAMS}, **{f"engagements_{k}": 
 STREAM_OBJECTS = {**{name: [obj] for name, obj in STREAM_OBJECT.items()}, UNIFIED_ENGAGEMENTS: ENGAGEMENT_TYPES}
 # The analyst tables (source_hubspot/analyst.py): owners, pipeline stages, association links, property history, merges.
 ANALYST_STREAMS = ["owners", "deal_pipelines", "ticket_pipelines", "association_links", "contacts_property_history",
-                   "companies_property_history", "deals_property_history", "merges"]
+                   "companies_property_history", "deals_property_history", "tickets_property_history", "merges",
+                   "deal_splits"]
 
 
 class Sandbox:

@@ -12,7 +12,7 @@ import copy
 import functools
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from testkit.connector import ACCESS_TOKEN, REFRESH_TOKEN
 
@@ -169,6 +169,23 @@ def with_errors(body: Dict[str, Any], *errors: Dict[str, Any]) -> Dict[str, Any]
     """`body` (a batch answer) with these entries as its errors, e.g. errors that name no ids."""
     body["errors"] = [{"status": "error", **error} for error in errors]
     body["numErrors"] = len(errors)
+    return body
+
+
+def deal_splits(deal_id: Any, *shares: Tuple[str, str], **more: Any) -> Dict[str, Any]:
+    """One result of a deal splits batch read: the deal and one split per (percentage, owner id) in `shares`, with
+    `more` properties on each, in the shape of responses/deal_splits_batch_read.json."""
+    template = response("deal_splits_batch_read")["results"][0]["splits"][0]
+    splits = [{**copy.deepcopy(template), "id": f"{deal_id}{n:02d}",
+               "properties": {"hs_deal_split_percentage": share, "hubspot_owner_id": owner_id, **more}}
+              for n, (share, owner_id) in enumerate(shares, 1)]
+    return {"id": str(deal_id), "splits": splits}
+
+
+def deal_splits_batch(results: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """A deal splits batch read's answer (POST /crm/v3/objects/deals/splits/batch/read)."""
+    body = response("deal_splits_batch_read")
+    body["results"] = results
     return body
 
 

@@ -9,14 +9,17 @@ import pytest
 from airbyte_cdk.models import SyncMode
 
 from testkit import reset_run_state
-from testkit.connector import ONE_WINDOW, catalog, private_app_config, run_discover, run_read
+from testkit.connector import ONE_WINDOW, catalog, check_status, private_app_config, run_check, run_discover, run_read
 from testkit.mock_server import (
     API,
     CONTACT_PROPERTIES,
     associated,
     associations_batch,
     batch_read,
+    deal_splits,
+    deal_splits_batch,
     missing_scopes,
+    mock_contacts,
     owner,
     owners_page,
     properties_body,
@@ -27,7 +30,8 @@ from testkit.mock_server import (
 )
 
 ANALYST = {"owners", "deal_pipelines", "ticket_pipelines", "association_links", "contacts_property_history",
-           "companies_property_history", "deals_property_history", "merges"}
+           "companies_property_history", "deals_property_history", "tickets_property_history", "merges", "deal_splits"}
+SPLITS = f"{API}/crm/v3/objects/deals/splits/batch/read"
 SEARCH = re.compile(rf"{re.escape(API)}/crm/v3/objects/\w+/search$")
 
 
@@ -69,7 +73,7 @@ def test_given_token_without_owners_and_deals_scopes_when_discover_then_those_ta
     output = run_discover(private_app_config())
 
     names = {s.name for s in output.catalog.catalog.streams}
-    assert ANALYST - names == {"owners", "deal_pipelines", "deals_property_history"}
+    assert ANALYST - names == {"owners", "deal_pipelines", "deals_property_history", "deal_splits"}
     warnings = " ".join(m.log.message for m in output.logs if m.log.level.value in ("WARN", "WARNING"))
     assert "owners: HubSpot denied the request because the token lacks the scope(s) crm.objects.owners.read" in warnings
     assert "association_links: the token cannot read deals, so these links are not read: deals->contacts" in warnings
@@ -253,3 +257,154 @@ def test_given_merged_contacts_when_read_then_rows_from_both_merge_properties(re
         {"propertyName": "hs_calculated_merged_vids", "operator": "HAS_PROPERTY"}]
     # The keyset, then the window's start (the sync's last window has no end: source_hubspot/components.py)
     assert [f["propertyName"] for f in groups[0]["filters"]][:2] == ["hs_object_id", "lastmodifieddate"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Deal splits
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_given_150_deals_when_deal_splits_read_then_batches_of_100_deal_ids_and_one_row_per_split(requests_mock):
+    search = requests_mock.post(f"{API}/crm/v3/objects/deals/search", json=search_page([record(i) for i in range(1, 151)]))
+
+    def splits(request, context):
+        ids = [item["id"] for item in json.loads(request.body)["inputs"]]
+        return deal_splits_batch([deal_splits(i, ("0.7", "23"), ("0.3", "34")) if i == "7" else deal_splits(i)
+                                  for i in ids])
+
+    batch = requests_mock.post(SPLITS, json=splits)
+
+    output = run_read(private_app_config(**ONE_WINDOW), catalog("deal_splits"))
+
+    assert [len(json.loads(r.body)["inputs"]) for r in batch.request_history] == [100, 50]
+    body = json.loads(search.request_history[0].body)
+    assert body["properties"] == ["hs_lastmodifieddate"] and body["limit"] == 200
+    assert [f["propertyName"] for f in body["filterGroups"][0]["filters"]] == ["hs_object_id"]  # every deal
+    rows = _rows(output, "deal_splits")
+    assert [(r["id"], r["dealId"], r["properties_hs_deal_split_percentage"], r["properties_hubspot_owner_id"])
+            for r in rows] == [("701", "7", 0.7, "23"), ("702", "7", 0.3, "34")]
+    assert rows[0]["properties"] == {"hs_deal_split_percentage": "0.7", "hubspot_owner_id": "23"}
+    assert rows[0]["createdAt"] == "2024-03-11T14:02:51.312Z" and rows[0]["archived"] is False
+    assert not output.state_messages or all(m.state.stream.stream_descriptor.name == "deal_splits"
+                                            for m in output.state_messages)
+
+
+def test_given_split_properties_as_hubspot_writes_them_when_read_then_numbers_and_moments_are_typed(requests_mock):
+    requests_mock.post(f"{API}/crm/v3/objects/deals/search", json=search_page([record(4)]))
+    requests_mock.post(SPLITS, json=deal_splits_batch([deal_splits(
+        4, ("1", "23"), hs_deal_split_amount="1250.5", hs_createdate="1710165771312",
+        hs_lastmodifieddate="2024-04-02T09:17:40.008Z", hs_deal_id="4")]))
+
+    row = _rows(run_read(private_app_config(**ONE_WINDOW), catalog("deal_splits")), "deal_splits")[0]
+
+    assert (row["properties_hs_deal_split_percentage"], row["properties_hs_deal_split_amount"]) == (1.0, 1250.5)
+    assert row["properties_hs_createdate"] == "2024-03-11T14:02:51.312Z"
+    assert row["properties_hs_lastmodifieddate"] == "2024-04-02T09:17:40.008Z"
+    assert row["properties_hs_deal_id"] == "4" and row["properties"]["hs_deal_split_amount"] == "1250.5"
+
+
+def test_given_token_without_the_deal_splits_scope_when_discover_then_deal_splits_is_left_out_naming_it(requests_mock):
+    requests_mock.get(re.compile(rf"{re.escape(API)}/crm/v3/properties/\w+$"), json=properties_body(CONTACT_PROPERTIES))
+    requests_mock.get(f"{API}/crm/v3/owners", json=owners_page([]))
+    probe = requests_mock.post(SPLITS, status_code=403, json=missing_scopes("crm.dealsplits.read_write"))
+
+    output = run_discover(private_app_config())
+
+    names = {s.name for s in output.catalog.catalog.streams}
+    assert ANALYST - names == {"deal_splits"}
+    assert [json.loads(r.body) for r in probe.request_history] == [{"inputs": []}]  # reads no deal
+    warnings = " ".join(m.log.message for m in output.logs if m.log.level.value in ("WARN", "WARNING"))
+    assert "deal_splits: HubSpot denied the request because the token lacks the scope(s) crm.dealsplits.read_write" in warnings
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Property history of any object
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _history_answer(name):
+    def answer(request, context):
+        return batch_read([{**record(item["id"]), "propertiesWithHistory": {name: [
+            {"value": "v", "timestamp": "2024-04-02T00:00:00.000Z", "sourceType": "API", "sourceId": "1"}]}}
+            for item in json.loads(request.body)["inputs"]])
+    return answer
+
+
+def test_given_no_history_config_when_tickets_history_read_then_the_registry_defaults_are_asked(requests_mock):
+    requests_mock.post(f"{API}/crm/v3/objects/tickets/search", json=search_page([record(3)]))
+    batch = requests_mock.post(f"{API}/crm/v3/objects/tickets/batch/read", json=_history_answer("hs_pipeline_stage"))
+
+    rows = _rows(_read("tickets_property_history"), "tickets_property_history")
+
+    assert json.loads(batch.request_history[0].body)["propertiesWithHistory"] == [
+        "hs_pipeline_stage", "hs_pipeline", "hs_ticket_priority", "hubspot_owner_id"]
+    assert [(r["objectId"], r["property"], r["value"]) for r in rows] == [("3", "hs_pipeline_stage", "v")]
+
+
+@pytest.mark.parametrize("config, asked", [
+    ({"contacts_history_properties": ["email"]}, ["email"]),  # the older key still works
+    ({"property_history": [{"stream": "contacts", "properties": ["num_notes", " email "]}],
+      "contacts_history_properties": ["email"]}, ["num_notes", "email"]),  # an entry wins over it
+    ({"property_history": [{"stream": "contacts", "properties": ["email"]},
+                           {"stream": "contacts", "properties": ["num_notes", "email"]}]}, ["email", "num_notes"]),
+    ({"property_history": [{"stream": "deals", "properties": ["amount"]}]},
+     ["lifecyclestage", "hs_lead_status", "hubspot_owner_id"]),  # another stream's entry leaves the defaults
+])
+def test_given_history_config_when_contacts_history_read_then_the_chosen_properties_are_asked(requests_mock, config, asked):
+    requests_mock.post(f"{API}/crm/v3/objects/contacts/search", json=search_page([record(5)]))
+    batch = requests_mock.post(f"{API}/crm/v3/objects/contacts/batch/read", json=_history_answer("email"))
+
+    _read("contacts_property_history", private_app_config(**config, **ONE_WINDOW))
+
+    assert json.loads(batch.request_history[0].body)["propertiesWithHistory"] == asked
+
+
+def test_given_an_activity_stream_in_property_history_when_read_then_its_own_history_stream_reads_that_type(requests_mock):
+    config = private_app_config(property_history=[{"stream": "engagements_calls", "properties": ["hs_call_title"]}],
+                                **ONE_WINDOW)
+    requests_mock.get(re.compile(rf"{re.escape(API)}/crm/v3/properties/\w+$"), json=properties_body(CONTACT_PROPERTIES))
+    requests_mock.get(f"{API}/crm/v3/owners", json=owners_page([]))
+    requests_mock.post(SPLITS, json=deal_splits_batch([]))
+    streams = {s.name: s for s in run_discover(config).catalog.catalog.streams}
+    search = requests_mock.post(f"{API}/crm/v3/objects/calls/search", json=search_page([record(i) for i in (1, 2)]))
+    batch = requests_mock.post(f"{API}/crm/v3/objects/calls/batch/read", json=_history_answer("hs_call_title"))
+
+    output = _read("engagements_calls_property_history", config)
+
+    added = streams["engagements_calls_property_history"]
+    assert SyncMode.incremental in added.supported_sync_modes
+    assert added.json_schema["properties"].keys() == streams["contacts_property_history"].json_schema["properties"].keys()
+    assert len(search.request_history) == 1
+    assert json.loads(batch.request_history[0].body)["propertiesWithHistory"] == ["hs_call_title"]
+    rows = _rows(output, "engagements_calls_property_history")
+    assert sorted(r["objectId"] for r in rows) == ["1", "2"] and {r["property"] for r in rows} == {"hs_call_title"}
+    state = output.state_messages[-1].state.stream.stream_state.__dict__
+    assert [s["partition"] for s in state["states"]] == [{"object_type": "calls"}]
+
+
+@pytest.mark.parametrize("stream, hint", [
+    ("calls", "('calls' is the object type read by the stream 'engagements_calls': write that.)"),
+    ("tikets", ""),
+])
+def test_given_property_history_naming_no_object_stream_when_discover_then_a_config_error_names_it(requests_mock, stream, hint):
+    requests_mock.get(re.compile(rf"{re.escape(API)}/crm/v3/properties/\w+$"), json=properties_body(CONTACT_PROPERTIES))
+
+    output = run_discover(private_app_config(property_history=[{"stream": stream, "properties": ["x"]}]),
+                          expecting_exception=True)
+
+    error = output.errors[-1].trace.error
+    assert error.failure_type.value == "config_error"
+    assert error.message.startswith(f"property_history lists the stream '{stream}', which is none of this connector's "
+                                    f"object streams.{' ' + hint if hint else ''} Write the name of an object stream")
+    assert "engagements_calls, engagements_emails" in error.message
+    assert requests_mock.call_count == 0 or all("/properties/" in r.path for r in requests_mock.request_history)
+
+
+def test_given_property_history_naming_no_object_stream_when_check_then_it_fails_with_that_message(requests_mock):
+    mock_contacts(requests_mock)
+
+    status = check_status(run_check(private_app_config(property_history=[{"stream": "tikets", "properties": ["x"]}])))
+
+    assert status.status.value == "FAILED"
+    assert status.message.startswith("property_history lists the stream 'tikets', which is none of this connector's")
+    assert requests_mock.call_count == 0  # said before any call

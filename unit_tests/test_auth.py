@@ -280,7 +280,8 @@ def test_given_hubspot_returns_a_new_refresh_token_when_read_then_one_control_me
     requests_mock.post(TOKEN_URL, json=token_response(refresh_token=ROTATED_REFRESH_TOKEN))
     mock_contacts(requests_mock)
 
-    output = _read_contacts(oauth_config(**ONE_WINDOW))
+    history = [{"stream": "engagements_notes", "properties": ["hs_note_body"]}]
+    output = _read_contacts(oauth_config(property_history=history, **ONE_WINDOW))
 
     assert len(output.records) == 1
     controls = control_messages(capsys.readouterr().out)
@@ -293,6 +294,9 @@ def test_given_hubspot_returns_a_new_refresh_token_when_read_then_one_control_me
     assert credentials["client_secret"] == CLIENT_SECRET
     assert credentials["credentials_title"] == "OAuth Credentials"
     assert control["connectorConfig"]["config"]["start_date"] == ONE_WINDOW["start_date"]
+    # The config as written: what the run derives from it (the paths, the added history streams) is not saved.
+    assert control["connectorConfig"]["config"]["property_history"] == history
+    assert {"api_paths", "property_history_streams"}.isdisjoint(control["connectorConfig"]["config"])
 
 
 def test_given_hubspot_returns_the_same_refresh_token_when_read_then_no_control_message(requests_mock, capsys):

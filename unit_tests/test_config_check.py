@@ -34,6 +34,14 @@ PRIVATE = {"credentials_title": "Private App Credentials", "access_token": PRIVA
         ({"credentials": PRIVATE, "retry_backoff_factor": -1}, "retry_backoff_factor", "number of seconds, 0 or more"),
         ({"credentials": PRIVATE, "api_base_url": "http://api.example.com"}, "api_base_url", "https://"),
         ({"credentials": PRIVATE, "oauth_token_url": "ftp://x"}, "oauth_token_url", "https://"),
+        ({"credentials": PRIVATE, "property_history": {"tickets": ["subject"]}}, "property_history", "list of objects, each with stream and properties"),
+        ({"credentials": PRIVATE, "property_history": ["tickets"]}, "property_history entry 1", "object with stream and properties"),
+        ({"credentials": PRIVATE, "property_history": [{"stream": "tickets", "properties": ["a"]}, {"properties": ["a"]}]},
+         "property_history entry 2 has no stream", "An object stream's name as discover shows it"),
+        ({"credentials": PRIVATE, "property_history": [{"stream": "tickets", "properties": []}]},
+         "property_history entry 1 has properties []", "at least 1 as text"),
+        ({"credentials": PRIVATE, "property_history": [{"stream": " ", "properties": ["a"]}]}, "property_history entry 1 has stream ' '", "must be text"),
+        ({"credentials": PRIVATE, "deals_history_properties": "amount"}, "deals_history_properties", "list of text"),
     ],
 )
 def test_given_a_config_mistake_when_checked_then_the_problem_names_field_and_fix(config, field, fix):
@@ -49,6 +57,8 @@ def test_given_a_config_mistake_when_checked_then_the_problem_names_field_and_fi
         private_app_config(),
         private_app_config(start_date="2024-01-01T00:00:00Z", lookback_minutes=0, include_archived=True,
                            api_base_url="http://127.0.0.1:8765", num_workers=8, retry_backoff_factor=0.5),
+        private_app_config(property_history=[{"stream": "tickets", "properties": ["subject"]}],
+                           contacts_history_properties=[]),
         {"credentials": {"credentials_title": "OAuth Credentials", "client_id": "i", "client_secret": "s", "refresh_token": "r"},
          "start_date": "", "oauth_token_url": "https://api.hubapi.com/oauth/2026-03/token"},
     ],

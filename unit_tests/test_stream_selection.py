@@ -20,7 +20,15 @@ def test_given_a_catalog_then_only_its_streams_and_contacts_are_built():
 
 def test_given_no_catalog_then_every_stream_is_built():
     every = [entry for entry in load_manifest()["streams"]]
-    assert len(_built(SourceHubspot(config=private_app_config()))) == len(every) == 18
+    assert len(_built(SourceHubspot(config=private_app_config()))) == len(every) == 20
+
+
+def test_given_property_history_of_other_streams_then_one_history_stream_each_is_built_besides_the_manifests():
+    config = private_app_config(property_history=[{"stream": "engagements_tasks", "properties": ["hs_task_status"]},
+                                                  {"stream": "deals", "properties": ["amount"]}])
+    built = sorted(stream.name for stream in SourceHubspot(config=config).streams(config=config))
+    assert len(built) == len(load_manifest()["streams"]) + 1
+    assert "engagements_tasks_property_history" in built and built.count("deals_property_history") == 1
 
 
 def test_only_streams_keeps_the_named_definitions():

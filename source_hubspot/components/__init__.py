@@ -25,5 +25,6 @@ facts come from objects.py.
 | config.py         | camelCase parameters migrated to the spec's shape; the run's paths (ApiPaths)           |
 | analyst_scopes.py | the analyst tables' scope checks in discover; parts a read skips (Unreadable)           |
 | analyst_links.py  | association_links: its partitions and its rows                                          |
-| analyst_tables.py | owners, pipeline stages, property history and merges rows                               |
+| analyst_history.py| property history of any object: which properties, the streams property_history adds   |
+| analyst_tables.py | owners, pipeline stages, merges and deal splits rows                                    |
 """

@@ -14,18 +14,12 @@ from airbyte_cdk.sources.declarative.schema.schema_loader import SchemaLoader
 from airbyte_cdk.utils import AirbyteTracedException
 
 from source_hubspot import objects
+from source_hubspot.components.analyst_history import history_choice, history_stream_type
 from source_hubspot.components.errors import is_missing_scope
 from source_hubspot.components.memos import PropertyDefinitions
 from source_hubspot.run_state import RunRegistry
 
 logger = logging.getLogger("airbyte")
-
-
-def history_properties(config: Mapping[str, Any], key: str, object_type: str) -> List[str]:
-    """The properties whose history is read: the config's `key` list, else the registry's defaults for the type."""
-    configured = config.get(key)
-    names = configured if isinstance(configured, list) else objects.object_type(object_type).history_defaults
-    return list(dict.fromkeys(str(name).strip() for name in names if str(name).strip()))
 
 
 class ScopeProbes:
@@ -77,7 +71,10 @@ class ScopeCheck(SchemaLoader):
         single = [parameters["object_type"]] if parameters.get("object_type") else []
         self.object_types: List[str] = list(parameters.get("object_types") or single)
         self.link_targets: Dict[str, List[str]] = objects.link_targets() if parameters.get("reads_links") else {}
-        self.history_key = str(parameters.get("history_properties_key") or "")
+        self.reads_history = bool(parameters.get("reads_history"))
+        if self.reads_history and not self.object_types:
+            # A history stream property_history added names its object stream (an unknown name fails here).
+            self.object_types = [history_stream_type(parameters)]
         self._checked = False
 
     def get_json_schema(self) -> Mapping[str, Any]:
@@ -132,15 +129,15 @@ class ScopeCheck(SchemaLoader):
             logger.warning(f"{self.stream}: could not check the token's scopes ({error!r}); kept in the catalog.")
 
     def _warn_unknown_history_properties(self) -> None:
-        if not self.history_key or len(self.object_types) != 1:
+        if not self.reads_history or len(self.object_types) != 1:
             return
-        wanted = history_properties(self.config, self.history_key, self.object_types[0])
+        wanted, source = history_choice(self.config, self.object_types[0])
         known = {prop["name"] for prop in PropertyDefinitions.get(self.properties_requester, self.object_types[0])}
         unknown = [name for name in wanted if name not in known]
         if unknown:
             logger.warning(
                 f"{self.stream}: HubSpot has no {self.object_types[0]} propert{'y' if len(unknown) == 1 else 'ies'} "
-                f"{', '.join(unknown)} (config {self.history_key}); no history is read for "
+                f"{', '.join(unknown)} ({source}); no history is read for "
                 f"{'it' if len(unknown) == 1 else 'them'}. Check the internal names in HubSpot's property settings."
             )
 

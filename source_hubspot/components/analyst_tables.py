@@ -1,5 +1,5 @@
-"""The analyst tables' rows: owners as HubSpot lists them, pipeline stages, property history and merges (the links
-are in analyst_links.py). Each reads a page of ids changed in a window, or a small listing, and emits derived rows."""
+"""The analyst tables' rows: owners as HubSpot lists them, pipeline stages, merges and deal splits (the links are in
+analyst_links.py, property history in analyst_history.py). Each reads a page of ids changed in a window, or a small listing, and emits derived rows."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordEx
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 
 from source_hubspot.run_state import Once
-from source_hubspot.api import as_bool, as_number, iso_of_epoch_text, results_of
+from source_hubspot.api import as_bool, as_number, iso_of_epoch_text, iso_of_millis, millis_of, results_of
 from source_hubspot.batch import read_batch
-from source_hubspot.components.analyst_scopes import history_properties
 from source_hubspot.components.pages import Page, PageExtractor
 
 logger = logging.getLogger("airbyte")
@@ -72,59 +71,6 @@ class PipelineStagesExtractor(RecordExtractor):
 
 
 @dataclass
-class PropertyHistoryExtractor(PageExtractor):
-    """Turns a page of changed record ids into one row per version of each configured property.
-
-    HubSpot returns history only from batch reads (or lists) with `propertiesWithHistory`, at most 50 records per
-    call: the ids of a search page are read in batches of 50 and every version becomes a row. CDK type that nearly
-    fits: DpathExtractor, which can only return what the searched page holds.
-    """
-
-    config: Mapping[str, Any]
-    parameters: InitVar[Mapping[str, Any]]
-    batch_requester: HttpRequester
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self.object_type = str(parameters["object_type"])
-        self.batch_size = int(parameters["history_batch_size"])
-        self.properties = history_properties(self.config, str(parameters["history_properties_key"]), self.object_type)
-
-    def page_records(self, page: Page) -> Iterable[MutableMapping[str, Any]]:
-        changed = dict(changed_ids(page))
-        if not changed or not self.properties:
-            return []
-        object_type = self.object_type
-        ids = list(changed)
-        rows: List[MutableMapping[str, Any]] = []
-        for start in range(0, len(ids), self.batch_size):
-            inputs = [{"id": object_id} for object_id in ids[start : start + self.batch_size]]
-            body_json = {"inputs": inputs, "properties": ["hs_object_id"], "propertiesWithHistory": self.properties}
-            answered = read_batch(
-                lambda batch: self.batch_requester.send_request(request_body_json={**body_json, "inputs": batch}, log_formatter=None),
-                inputs,
-                lambda record: str(record.get("id")),
-                f"the history of {object_type}",
-                float(self.config.get("retry_backoff_factor", 1) or 0),
-            )
-            for record in answered:
-                object_id = str(record.get("id"))
-                for name, versions in (record.get("propertiesWithHistory") or {}).items():
-                    for version in versions or []:
-                        rows.append({
-                            "objectId": object_id,
-                            "property": name,
-                            "value": version.get("value"),
-                            "timestamp": version.get("timestamp"),
-                            "sourceType": version.get("sourceType"),
-                            "sourceId": version.get("sourceId"),
-                            "sourceLabel": version.get("sourceLabel"),
-                            "updatedByUserId": version.get("updatedByUserId"),
-                            "updatedAt": changed.get(object_id),
-                        })
-        return rows
-
-
-@dataclass
 class MergesExtractor(PageExtractor):
     """One row per record merged into a surviving record, from the survivor's `hs_merged_object_ids` (and, for
     contacts, `hs_calculated_merged_vids` = "vid:epoch-ms;...", which also says when). CDK type that nearly fits:
@@ -168,3 +114,66 @@ class MergesExtractor(PageExtractor):
             "not epoch milliseconds; such merges are emitted with mergedAt null (said once per sync, however many "
             "values). The value comes from HubSpot: no setting fixes it; the merged ids are complete."
         )
+
+
+# A split's properties with a type of their own in the deal_splits schema (the others stay HubSpot's text).
+SPLIT_NUMBERS = ("hs_deal_split_amount", "hs_deal_split_percentage")
+SPLIT_MOMENTS = ("hs_createdate", "hs_lastmodifieddate")
+
+
+def split_row(deal_id: str, split: Mapping[str, Any]) -> MutableMapping[str, Any]:
+    """One deal split as a deal_splits row: HubSpot's split object (`id`, `properties`, `createdAt`, ...), its deal's
+    id, and each property also as a `properties_{name}` column, as the object streams have them."""
+    properties = dict(split.get("properties") or {})
+    row: MutableMapping[str, Any] = {
+        "id": str(split.get("id")),
+        "dealId": deal_id,
+        "properties": properties,
+        "createdAt": split.get("createdAt"),
+        "updatedAt": split.get("updatedAt"),
+        "archived": split.get("archived"),
+        "archivedAt": split.get("archivedAt"),
+    }
+    for name, value in properties.items():
+        if name in SPLIT_NUMBERS:
+            value = as_number(value)
+        elif name in SPLIT_MOMENTS and value not in (None, ""):
+            millis = millis_of(value)
+            value = iso_of_millis(millis) if millis is not None else None
+        row[f"properties_{name}"] = value
+    return row
+
+
+@dataclass
+class DealSplitsExtractor(PageExtractor):
+    """Turns a page of deal ids into one row per split of those deals.
+
+    HubSpot's deal splits API reads the splits of a batch of deals by their ids (`POST {deal_splits}/batch/read`);
+    it lists nothing and filters on nothing, so the deals' ids come from the searched page. CDK type that nearly
+    fits: DpathExtractor, which can only return what the searched page holds.
+    """
+
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+    splits_requester: HttpRequester
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self.object_type = str(parameters["object_type"])
+        self.batch_size = int(parameters["deal_splits_batch_size"])
+
+    def page_records(self, page: Page) -> Iterable[MutableMapping[str, Any]]:
+        ids = [object_id for object_id, _ in changed_ids(page)]
+        rows: List[MutableMapping[str, Any]] = []
+        for start in range(0, len(ids), self.batch_size):
+            inputs = [{"id": deal_id} for deal_id in ids[start : start + self.batch_size]]
+            answered = read_batch(
+                lambda batch: self.splits_requester.send_request(request_body_json={"inputs": batch}, log_formatter=None),
+                inputs,
+                lambda result: str(result.get("id")),
+                "the deal splits",
+                float(self.config.get("retry_backoff_factor", 1) or 0),
+            )
+            for result in answered:
+                for split in result.get("splits") or []:
+                    rows.append(split_row(str(result.get("id")), split))
+        return rows

@@ -22,6 +22,7 @@ from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 
 from source_hubspot.api import parse_body
 from source_hubspot.constants import TOKEN_REFRESH_MARGIN_FRACTION, TOKEN_REFRESH_MARGIN_MAX_SECONDS
+from source_hubspot.components.analyst_history import ADDED_HISTORY_KEY
 from source_hubspot.paths import CONFIG_KEY
 from source_hubspot.run_state import RunRegistry
 
@@ -259,8 +260,10 @@ class HubspotOAuthAuthenticator(GuardsDailyLimit, DeclarativeOauth2Authenticator
             return
         credentials["refresh_token"] = new_refresh_token
         type(self)._rotated_refresh_tokens[self._shared_key()] = new_refresh_token  # used by the next refresh
-        # The config as the user wrote it: the paths derived from api_version (paths.py) are not saved with it.
-        emit_configuration_as_airbyte_control_message({k: v for k, v in self.config.items() if k != CONFIG_KEY})
+        # The config as the user wrote it: the paths derived from api_version (paths.py) and the history streams
+        # derived from property_history (analyst_history.py) are not saved with it.
+        derived = (CONFIG_KEY, ADDED_HISTORY_KEY)
+        emit_configuration_as_airbyte_control_message({k: v for k, v in self.config.items() if k not in derived})
         logger.info("HubSpot issued a new refresh token; the connector config was updated through a CONTROL message.")
 
     _rotated_refresh_tokens: ClassVar[Dict[Tuple[str, str], str]] = {}
