@@ -21,32 +21,33 @@ from source_hubspot.objects import ObjectType, register, unregister
 from testkit.connector import catalog, run_discover, run_read
 
 # The whole addition: a registry entry and a stream entry.
-PRODUCTS = ObjectType(name="products", type_id="0-7", singular="product", stream="products", scope="e-commerce",
-                      associations=("deals",))
-STREAM = {"$ref": "#/definitions/object_stream", "name": "products", "$parameters": {"name": "products", "object_type": "products"}}
+# HubSpot's projects object (0-970), which the registry does not hold.
+PROJECTS = ObjectType(name="projects", type_id="0-970", singular="project", stream="projects",
+                      scope="crm.objects.projects.read", associations=("deals",))
+STREAM = {"$ref": "#/definitions/object_stream", "name": "projects", "$parameters": {"name": "projects", "object_type": "projects"}}
 
 TOKEN = "sandbox-private-app-token"
-PRODUCT_COUNT = 450
+PROJECT_COUNT = 450
 COUNTS = {"contacts": 30, "companies": 10, "deals": 40, "tickets": 5, "calls": 2, "emails": 2, "meetings": 2,
           "notes": 2, "tasks": 2}
 
 
 @pytest.fixture(scope="module")
-def products() -> Iterator[RunningSandbox]:
-    register(PRODUCTS)
-    running = run_server(SandboxConfig(seed=23, **COUNTS, counts={"products": PRODUCT_COUNT}, custom_properties=5,
+def projects() -> Iterator[RunningSandbox]:
+    register(PROJECTS)
+    running = run_server(SandboxConfig(seed=23, **COUNTS, counts={"projects": PROJECT_COUNT}, custom_properties=5,
                                        search_rate=0), background=True)
     assert running is not None
     yield running
     running.shutdown()
-    unregister("products")
+    unregister("projects")
 
 
 @pytest.fixture(autouse=True)
 def with_the_stream_entry(monkeypatch: pytest.MonkeyPatch) -> None:
     manifest = copy.deepcopy(dict(source_module.load_manifest()))
-    manifest["definitions"]["products_stream"] = STREAM
-    manifest["streams"] = [*manifest["streams"], {"$ref": "#/definitions/products_stream"}]
+    manifest["definitions"]["projects_stream"] = STREAM
+    manifest["streams"] = [*manifest["streams"], {"$ref": "#/definitions/projects_stream"}]
     monkeypatch.setattr(source_module, "load_manifest", lambda: copy.deepcopy(manifest))
 
 
@@ -57,18 +58,18 @@ def _config(sandbox: RunningSandbox, **extra: Any) -> Dict[str, Any]:
 
 
 def _sandbox_ids(sandbox: RunningSandbox, archived: str = "exclude") -> List[str]:
-    url = f"{sandbox.url}/_sandbox/objects/products?archived={archived}&fields=ids"
+    url = f"{sandbox.url}/_sandbox/objects/projects?archived={archived}&fields=ids"
     return requests.get(url, timeout=30).json()["ids"]
 
 
 def _records(output: Any) -> List[Dict[str, Any]]:
-    return [m.record.data for m in output.records if m.record.stream == "products"]
+    return [m.record.data for m in output.records if m.record.stream == "projects"]
 
 
-def test_given_a_registered_type_when_discovered_then_its_stream_has_typed_properties_and_its_associations(products):
-    output = run_discover(_config(products))
+def test_given_a_registered_type_when_discovered_then_its_stream_has_typed_properties_and_its_associations(projects):
+    output = run_discover(_config(projects))
 
-    stream = next(s for s in output.catalog.catalog.streams if s.name == "products")
+    stream = next(s for s in output.catalog.catalog.streams if s.name == "projects")
     columns = stream.json_schema["properties"]
     assert columns["deals"]["type"] == ["null", "array"]  # the ids of its associated deals
     assert columns["properties_hs_lastmodifieddate"].get("format") == "date-time"  # typed from the properties API
@@ -76,24 +77,24 @@ def test_given_a_registered_type_when_discovered_then_its_stream_has_typed_prope
     assert SyncMode.incremental in stream.supported_sync_modes
 
 
-def test_given_a_registered_type_when_read_then_every_record_once_with_its_deal_ids(products):
-    output = run_read(_config(products), catalog("products"))
+def test_given_a_registered_type_when_read_then_every_record_once_with_its_deal_ids(projects):
+    output = run_read(_config(projects), catalog("projects"))
 
     records = _records(output)
     ids = [record["id"] for record in records]
-    assert sorted(ids) == sorted(_sandbox_ids(products)) and len(ids) == len(set(ids))
+    assert sorted(ids) == sorted(_sandbox_ids(projects)) and len(ids) == len(set(ids))
     assert any(record["deals"] for record in records)
     assert not output.errors
 
 
-def test_given_a_registered_type_when_changed_and_deleted_then_the_next_sync_reads_the_changes_and_the_delete(products):
-    incremental = catalog("products", sync_mode=SyncMode.incremental)
-    first = run_read(_config(products, include_archived=True), incremental)
+def test_given_a_registered_type_when_changed_and_deleted_then_the_next_sync_reads_the_changes_and_the_delete(projects):
+    incremental = catalog("projects", sync_mode=SyncMode.incremental)
+    first = run_read(_config(projects, include_archived=True), incremental)
     state = [first.state_messages[-1].state]
-    changed = requests.post(f"{products.url}/_sandbox/mutate", json={"type": "products", "update": 4, "archive": 2,
+    changed = requests.post(f"{projects.url}/_sandbox/mutate", json={"type": "projects", "update": 4, "archive": 2,
                                                                       "seed": 9}, timeout=30).json()
 
-    second = run_read(_config(products, include_archived=True, lookback_minutes=0), incremental, state)
+    second = run_read(_config(projects, include_archived=True, lookback_minutes=0), incremental, state)
 
     records = {record["id"]: record for record in _records(second)}
     updated = set(changed.get("updated") or [])
@@ -101,4 +102,4 @@ def test_given_a_registered_type_when_changed_and_deleted_then_the_next_sync_rea
     assert updated and archived, changed
     assert updated | archived <= set(records), (changed, sorted(records))
     assert all(records[i].get("archived") for i in archived)
-    assert len(records) < PRODUCT_COUNT, "the second sync read everything again"
+    assert len(records) < PROJECT_COUNT, "the second sync read everything again"

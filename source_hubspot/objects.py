@@ -35,6 +35,9 @@ class ObjectType:
     activity: bool = False  # one of the engagements table's partitions
     history_defaults: Tuple[str, ...] = ()  # property_history's properties when the config names none
     merge_properties: Tuple[str, ...] = ("hs_merged_object_ids",)  # what merges reads
+    # A portal may not serve it (its plan lacks it, or it is not activated): discover leaves its stream out with a
+    # warning when HubSpot refuses its properties, and association_links does not read its pairs.
+    optional: bool = False
 
     @property
     def association_column(self) -> str:
@@ -97,7 +100,7 @@ STANDARD_OBJECTS: Tuple[Tuple[str, str, str, str, str, Tuple[str, ...], str], ..
 
 def _standard() -> List[ObjectType]:
     return [ObjectType(name=name, type_id=type_id, singular=singular, stream=stream, scope=scope, associations=associations,
-                       created_property=created)
+                       created_property=created, optional=True)
             for name, type_id, singular, stream, scope, associations, created in STANDARD_OBJECTS]
 
 
@@ -148,8 +151,10 @@ def activity_types() -> List[str]:
 
 
 def link_targets() -> Dict[str, List[str]]:
-    """from-type -> the types its association links are read to: every associated pair once, from the later type."""
-    order = list(OBJECT_TYPES)
+    """from-type -> the types its association links are read to: every associated pair once, from the later type.
+    An optional type's pairs are not read (a portal without it would fail the whole table; its records carry their
+    association ids all the same)."""
+    order = [name for name, entry in OBJECT_TYPES.items() if not entry.optional]
     targets: Dict[str, List[str]] = {}
     for position, name in enumerate(order):
         earlier = [other for other in OBJECT_TYPES[name].associations if other in order[:position]]
@@ -158,9 +163,14 @@ def link_targets() -> Dict[str, List[str]]:
     return targets
 
 
+def optional_streams() -> List[str]:
+    """The streams of the types a portal may not serve (`ObjectType.optional`)."""
+    return [entry.stream for entry in OBJECT_TYPES.values() if entry.optional]
+
+
 def by_type_id() -> Dict[str, ObjectType]:
     return {entry.type_id: entry for entry in OBJECT_TYPES.values()}
 
 
 __all__ = ["ObjectType", "OBJECT_TYPES", "STANDARD_OBJECTS", "object_type", "register", "unregister", "activity_types", "link_targets",
-           "by_type_id"]
+           "optional_streams", "by_type_id"]

@@ -26,6 +26,7 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
+from source_hubspot import objects
 from source_hubspot.budget import budget_for
 from source_hubspot.components.analyst_scopes import ScopeProbes
 from source_hubspot.components.errors import is_missing_scope
@@ -116,25 +117,37 @@ class SourceHubspot(ConcurrentDeclarativeSource):
         self._constructor = HubspotComponentFactory.taking_over(self._constructor, budget_for(self._config or {}))
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
-        """Every stream the token may read; a stream whose scope is missing is left out with a warning naming it."""
-        streams, skipped = [], []
+        """Every stream the token may read; a stream whose scope is missing is left out with a warning naming it, and
+        so is an optional object's stream (objects.py) that HubSpot refuses otherwise: the portal does not serve it."""
+        streams, skipped, unserved = [], [], []
+        optional = set(objects.optional_streams())
         with ScopeProbes.during_discover():  # the analyst tables' fixed schemas check their scopes only here
             for stream in self.streams(config=self._config):
                 try:
                     streams.append(stream.as_airbyte_stream())
                 except AirbyteTracedException as error:
-                    if not is_missing_scope(error):
+                    if is_missing_scope(error):
+                        skipped.append(f"{stream.name}: {error.message}")
+                    elif stream.name in optional and error.failure_type != FailureType.transient_error:
+                        unserved.append(f"{stream.name}: {error.message}")
+                    else:
                         raise
-                    skipped.append(f"{stream.name}: {error.message}")
         for reason in skipped:
             logger.warning(f"Left out of the catalog because the token cannot read it. {reason}")
+        for reason in unserved:
+            logger.warning(
+                "Left out of the catalog because HubSpot does not serve this object to the account (its plan may not "
+                "include it, or the object is not activated in Settings > Data Management > Data Model). "
+                f"{reason}"
+            )
         if skipped and not streams:
             raise AirbyteTracedException(
                 message="The token can read none of the streams. " + " ".join(skipped),
                 failure_type=FailureType.config_error,
             )
-        if skipped:
-            logger.warning(f"Discovered {len(streams)} streams; left out {len(skipped)}: {', '.join(r.split(':')[0] for r in skipped)}.")
+        if skipped or unserved:
+            left_out = skipped + unserved
+            logger.warning(f"Discovered {len(streams)} streams; left out {len(left_out)}: {', '.join(r.split(':')[0] for r in left_out)}.")
         return AirbyteCatalog(streams=streams)
 
     def _select_streams(self, streams: List[Any], configured_catalog: ConfiguredAirbyteCatalog) -> List[Any]:

@@ -20,7 +20,7 @@ def test_given_a_catalog_then_only_its_streams_and_contacts_are_built():
 
 def test_given_no_catalog_then_every_stream_is_built():
     every = [entry for entry in load_manifest()["streams"]]
-    assert len(_built(SourceHubspot(config=private_app_config()))) == len(every) == 18
+    assert len(_built(SourceHubspot(config=private_app_config()))) == len(every) == 39
 
 
 def test_only_streams_keeps_the_named_definitions():
