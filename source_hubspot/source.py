@@ -121,17 +121,28 @@ class SourceHubspot(ConcurrentDeclarativeSource):
         so is an optional object's stream (objects.py) that HubSpot refuses otherwise: the portal does not serve it."""
         streams, skipped, unserved = [], [], []
         optional = set(objects.optional_streams())
+
+        def described(stream: Any) -> Any:
+            try:
+                return stream.as_airbyte_stream()
+            except AirbyteTracedException as error:
+                return error
+
         with ScopeProbes.during_discover():  # the analyst tables' fixed schemas check their scopes only here
-            for stream in self.streams(config=self._config):
-                try:
-                    streams.append(stream.as_airbyte_stream())
-                except AirbyteTracedException as error:
-                    if is_missing_scope(error):
-                        skipped.append(f"{stream.name}: {error.message}")
-                    elif stream.name in optional and error.failure_type != FailureType.transient_error:
-                        unserved.append(f"{stream.name}: {error.message}")
-                    else:
-                        raise
+            built = list(self.streams(config=self._config))
+            # Each object type's properties call (its schema) is a round trip: they go out at once, not one after
+            # another (one call per type, memoised: components/memos.py).
+            with ThreadPoolExecutor(max_workers=8, thread_name_prefix="discover") as pool:
+                answers = list(pool.map(described, built))
+        for stream, answer in zip(built, answers):
+            if not isinstance(answer, AirbyteTracedException):
+                streams.append(answer)
+            elif is_missing_scope(answer):
+                skipped.append(f"{stream.name}: {answer.message}")
+            elif stream.name in optional and answer.failure_type != FailureType.transient_error:
+                unserved.append(f"{stream.name}: {answer.message}")
+            else:
+                raise answer
         for reason in skipped:
             logger.warning(f"Left out of the catalog because the token cannot read it. {reason}")
         for reason in unserved:
