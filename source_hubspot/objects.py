@@ -70,7 +70,7 @@ def _activity(name: str, type_id: str, singular: str) -> ObjectType:
 # properties). Sources: HubSpot's "Using object APIs" guide (type ids), its OpenAPI specs per object (paths, /search,
 # read scopes) and its object guides. Stream names are Airbyte's HubSpot source's where it has the object (goal_targets
 # is its `goals`), HubSpot's object name otherwise. Every one moves `hs_lastmodifieddate`; what is not confirmed in
-# HubSpot's documents is listed in the README ("Not confirmed").
+# HubSpot's documents is listed in docs/standard-objects.md ("Not confirmed").
 _C, _CO, _D, _T = _CORE
 STANDARD_OBJECTS: Tuple[Tuple[str, str, str, str, str, Tuple[str, ...], str], ...] = (
     # name                   type id   singular               stream                 read scope                                associations    created
@@ -172,5 +172,5 @@ def by_type_id() -> Dict[str, ObjectType]:
     return {entry.type_id: entry for entry in OBJECT_TYPES.values()}
 
 
-__all__ = ["ObjectType", "OBJECT_TYPES", "STANDARD_OBJECTS", "object_type", "register", "unregister", "activity_types", "link_targets",
-           "optional_streams", "by_type_id"]
+__all__ = ["ObjectType", "OBJECT_TYPES", "STANDARD_OBJECTS", "object_type", "register", "unregister", "activity_types",
+           "link_targets", "optional_streams", "by_type_id"]
