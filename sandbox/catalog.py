@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Dict, List, Mapping, Optional
 
 from sandbox.association_types import AssocDir, Pair, PairTypes, association_directions, association_pairs
-from source_hubspot.objects import OBJECT_TYPES, ObjectType  # the registry (sandbox/__main__.py: why not the package)
+from sandbox import standard_objects
+from source_hubspot.objects import OBJECT_TYPES, STANDARD_OBJECTS, ObjectType  # the registry (sandbox/__main__.py: why not the package)
 
 # ids of different object types live in different ranges (like real portals)
 ID_BASE = {
@@ -31,15 +32,20 @@ DEFAULT_PROPERTIES = {
               "hs_object_id"],
     "tickets": ["subject", "content", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_category",
                 "hs_ticket_priority", "createdate", "hs_lastmodifieddate", "hs_object_id"],
+    **standard_objects.DEFAULT_PROPERTIES,
 }
-GENERIC_DEFAULT_PROPERTIES = ["name"]  # a type that is not an activity; activities have their dates and id alone
+# a type that is not an activity; activities, and HubSpot's other standard objects not above, have their dates and id
+GENERIC_DEFAULT_PROPERTIES = ["name"]
+STANDARD_NAMES = frozenset(row[0] for row in STANDARD_OBJECTS)
 
 GROUPS = {"contacts": "contactinformation", "companies": "companyinformation", "deals": "dealinformation",
           "tickets": "ticketinformation", "calls": "call", "emails": "email", "meetings": "meeting",
           "notes": "note", "tasks": "task"}
 
 DEFAULT_COUNTS = {"contacts": 1000, "companies": 300, "deals": 300, "tickets": 200, "calls": 100, "emails": 100,
-                  "meetings": 100, "notes": 100, "tasks": 100}
+                  "meetings": 100, "notes": 100, "tasks": 100,
+                  # none unless asked: every existing workload reads the portal it read before these were added
+                  **{name: 0 for name in STANDARD_NAMES}}
 GENERIC_COUNT = 100
 
 # scopes of what is not an object type
@@ -95,7 +101,7 @@ class Catalog:
         if name in DEFAULT_PROPERTIES:
             return DEFAULT_PROPERTIES[name]
         entry = self.entries[name]
-        first = [] if entry.activity else GENERIC_DEFAULT_PROPERTIES
+        first = [] if entry.activity or name in STANDARD_NAMES else GENERIC_DEFAULT_PROPERTIES
         return [*first, entry.created_property, entry.modified_property, "hs_object_id"]
 
     def property_group(self, name: str) -> str:

@@ -75,5 +75,5 @@ class SandboxConfig:
         if self.counts and object_type in self.counts:
             return int(self.counts[object_type])
         if object_type in DEFAULT_COUNTS:
-            return int(getattr(self, object_type))
+            return int(getattr(self, object_type, DEFAULT_COUNTS[object_type]))
         return GENERIC_COUNT

@@ -20,7 +20,7 @@ def test_given_a_catalog_then_only_its_streams_and_contacts_are_built():
 
 def test_given_no_catalog_then_every_stream_is_built():
     every = [entry for entry in load_manifest()["streams"]]
-    assert len(_built(SourceHubspot(config=private_app_config()))) == len(every) == 20
+    assert len(_built(SourceHubspot(config=private_app_config()))) == len(every) == 41
 
 
 def test_given_property_history_of_other_streams_then_one_history_stream_each_is_built_besides_the_manifests():
@@ -76,3 +76,18 @@ def test_given_an_incremental_read_by_search_windows_then_each_windows_slice_is_
     output = run_read(private_app_config(**ONE_WINDOW, **SEARCH_ONLY), catalog("contacts"))
     assert len(output.records) == 300
     assert len(hashed) < 50, f"{len(hashed)} slice hashes for 300 records"
+
+
+def test_given_a_catalog_then_the_unread_stream_entries_are_left_out_of_the_definitions_and_the_rest_kept():
+    from source_hubspot.source import without_unread_definitions
+
+    manifest = load_manifest()
+    kept = only_streams(manifest, {"contacts", "engagements", "goals", "contacts_property_history"})
+
+    definitions = without_unread_definitions(manifest, kept)
+
+    assert {"contacts_stream", "engagements_stream", "goals_stream", "contacts_property_history_stream"} <= set(definitions)
+    # what the kept entries refer to stays: their bases, the windows of engagements, the history table's base
+    assert {"object_stream", "crm_object_stream", "engagements_windows", "property_history_stream"} <= set(definitions)
+    assert not {"deals_stream", "products_stream", "users_stream", "merges_stream"} & set(definitions)
+    assert set(manifest["definitions"]) - set(definitions) <= {entry["$ref"].rsplit("/", 1)[-1] for entry in manifest["streams"]}
