@@ -24,6 +24,7 @@ from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     ConcurrentDeclarativeSource,
 )
 from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
+from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
@@ -38,7 +39,7 @@ from source_hubspot.custom_objects import (
     custom_objects,
     describe as describe_custom_objects,
     read_schemas,
-    stream_entry,
+    stream_configs,
 )
 from source_hubspot.factory import HubspotComponentFactory
 from source_hubspot.paths import describe
@@ -163,12 +164,15 @@ class SourceHubspot(ConcurrentDeclarativeSource):
                 SkippedStreams.skip(name, reason)
                 _logger.warning(f"Skipping stream {name} in this sync: {reason}.")
             found = [item for item in found if item.stream in wanted]
-        if not found:
-            return []
-        # The entries the manifest would hold for these types, resolved as the CDK resolves the manifest's own.
-        manifest = dict(load_manifest())
-        manifest["streams"] = [stream_entry(item) for item in found]
-        return list(self._pre_process_manifest(manifest)["streams"])
+        return stream_configs(self._resolve_stream_entry, found)
+
+    def _resolve_stream_entry(self, entry: Dict[str, Any]) -> Dict[str, Any]:
+        """A stream entry of the manifest's shape (`$ref` to a definition, name, $parameters) as the CDK resolves the
+        manifest's own: the definition (resolved with the manifest) under the entry's fields, types and parameters
+        propagated."""
+        definition = self._source_config["definitions"][entry["$ref"].rsplit("/", 1)[-1]]
+        fields = {key: value for key, value in entry.items() if key != "$ref"}
+        return ManifestComponentTransformer().propagate_types_and_parameters("", {**definition, **fields}, {})
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """Every stream the token may read; a stream whose scope is missing is left out with a warning naming it."""
