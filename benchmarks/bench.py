@@ -611,9 +611,10 @@ DISCOVER_TARGET_S = 5.0
 CUSTOM_CALL = re.compile(r"/schemas$|/p\d+_|/2-\d+")
 
 
-def timed_discover(custom_objects: int) -> Tuple[float, "subprocess.CompletedProcess[bytes]", Dict[str, Any], float]:
+def timed_discover(custom_objects: int) -> Tuple[float, Dict[str, Any], Dict[str, Any], float]:
     """One `source-hubspot discover` against a Professional-limits sandbox with `custom_objects` custom objects: its
-    wall time, the process, the sandbox's stats and the machine's 1-minute load as it began."""
+    wall time, the process's exit code, output and CPU seconds (user + system, from wait4), the sandbox's stats and
+    the machine's 1-minute load as it began."""
     records = object_counts({k: v // 20 for k, v in SIZES["small"].items()})
     with professional_sandbox(records, "--custom-objects", str(custom_objects)) as sandbox:
         work = Path(tempfile.mkdtemp(prefix="bench-discover-"))
@@ -622,9 +623,13 @@ def timed_discover(custom_objects: int) -> Tuple[float, "subprocess.CompletedPro
         sandbox.reset_stats()
         load = os.getloadavg()[0]
         started = time.monotonic()
-        proc = subprocess.run([*source_command(), "discover", "--config", str(work / "config.json")], cwd=str(REPO),
-                              capture_output=True)
+        with open(work / "stdout", "wb") as out, open(work / "stderr", "wb") as err:
+            child = subprocess.Popen([*source_command(), "discover", "--config", str(work / "config.json")],
+                                     cwd=str(REPO), stdout=out, stderr=err)
+            _, status, usage = os.wait4(child.pid, 0)
         wall = time.monotonic() - started
+        proc = {"exit_code": os.waitstatus_to_exitcode(status), "cpu_s": usage.ru_utime + usage.ru_stime,
+                "stdout": (work / "stdout").read_bytes(), "stderr": (work / "stderr").read_bytes()}
         return wall, proc, sandbox.stats(), load
 
 
@@ -633,24 +638,25 @@ def discover(size: str) -> Dict[str, Any]:
     50-150 ms a call (the size does not matter: discover reads no records), and of the same portal without them,
     back to back (this machine's speed drifts with the other work on it). Wall, streams, and the sandbox's calls: in
     all, per object type, and those of the custom objects per custom object."""
-    plain_wall, _, plain_stats, _ = timed_discover(0)
+    plain_wall, plain, plain_stats, _ = timed_discover(0)
     wall, proc, stats, load = timed_discover(DISCOVER_CUSTOM_OBJECTS)
     streams: List[str] = []
-    for line in proc.stdout.splitlines():
+    for line in proc["stdout"].splitlines():
         if line.startswith(b'{"type":"CATALOG"'):
             streams = [s["name"] for s in json.loads(line)["catalog"]["streams"]]
     requests_by_key: Dict[str, int] = stats["requests"]
     custom_calls = sum(n for key, n in requests_by_key.items() if CUSTOM_CALL.search(key.split(" ", 1)[-1]))
     built_in_types = len(STREAMS) - 1 + len(STREAMS["engagements"][0])  # the object types of the built-in streams
     object_types = built_in_types + DISCOVER_CUSTOM_OBJECTS
-    return {"wall_s": wall, "exit_code": proc.returncode, "target_s": DISCOVER_TARGET_S, "load_1min_at_start": load,
-            "wall_without_custom_objects_s": plain_wall, "calls_without_custom_objects": plain_stats["total"],
+    return {"wall_s": wall, "exit_code": proc["exit_code"], "target_s": DISCOVER_TARGET_S, "load_1min_at_start": load,
+            "cpu_s": proc["cpu_s"], "wall_without_custom_objects_s": plain_wall, "cpu_without_custom_objects_s": plain["cpu_s"],
+            "calls_without_custom_objects": plain_stats["total"],
             "custom_objects": DISCOVER_CUSTOM_OBJECTS, "object_types": object_types, "streams": len(streams),
             "custom_streams": sum(1 for name in streams if name.startswith("custom_")),
             "calls": stats["total"], "calls_per_object_type": stats["total"] / object_types,
             "custom_calls": custom_calls, "custom_calls_per_custom_object": custom_calls / DISCOVER_CUSTOM_OBJECTS,
             "rate_limited_429": stats["status_counts"].get("429", 0), "requests": requests_by_key,
-            "errors": proc.stderr.decode(errors="replace")[-500:] if proc.returncode else ""}
+            "errors": proc["stderr"].decode(errors="replace")[-500:] if proc["exit_code"] else ""}
 
 
 def main() -> None:
@@ -799,11 +805,12 @@ def history_rows(results: Dict[str, Any], commit: str, source: str = "bench.py")
                  f"{d['calls_per_object_type']:.2f} calls per object type",
                  f"custom objects {d['custom_calls']} calls, {d['custom_calls_per_custom_object']:.2f} per custom object",
                  f"target under {d['target_s']:g} s" + ("" if d["wall_s"] < d["target_s"] else " MISSED"),
-                 f"without custom objects {d['wall_without_custom_objects_s']:.2f} s, {d['calls_without_custom_objects']} calls",
+                 f"without custom objects {d['wall_without_custom_objects_s']:.2f} s "
+                 f"(CPU {d['cpu_without_custom_objects_s']:.2f} s), {d['calls_without_custom_objects']} calls",
                  f"load {d['load_1min_at_start']:.1f} at start"]
         if d["exit_code"]:
             notes.append(f"exit code {d['exit_code']}")
-        rows.append({**base, "workload": "discover", "wall_s": d["wall_s"], "calls": d["calls"],
+        rows.append({**base, "workload": "discover", "wall_s": d["wall_s"], "calls": d["calls"], "cpu_s": d["cpu_s"],
                      "http_429": d["rate_limited_429"], "note": "; ".join(notes)})
     return rows
 
@@ -927,7 +934,9 @@ def print_discover(d: Dict[str, Any]) -> None:
     rows = [
         ("exit code", d["exit_code"]),
         ("wall", f"{d['wall_s']:.2f} s (target under {d['target_s']:g} s); load {d['load_1min_at_start']:.1f} at start"),
-        ("without custom objects", f"{d['wall_without_custom_objects_s']:.2f} s, {d['calls_without_custom_objects']} calls"),
+        ("CPU (user + system)", f"{d['cpu_s']:.2f} s"),
+        ("without custom objects", f"{d['wall_without_custom_objects_s']:.2f} s (CPU {d['cpu_without_custom_objects_s']:.2f} s), "
+                                   f"{d['calls_without_custom_objects']} calls"),
         ("streams", f"{d['streams']} ({d['custom_streams']} custom)"),
         ("calls", f"{d['calls']} for {d['object_types']} object types: {d['calls_per_object_type']:.2f} per object type"),
         ("custom objects' calls", f"{d['custom_calls']}: {d['custom_calls_per_custom_object']:.2f} per custom object"),
