@@ -159,7 +159,7 @@ class SourceHubspot(ConcurrentDeclarativeSource):
             _logger.info(describe_custom_objects(found))
         if wanted is not None:
             reason = (f"the token lacks the scope(s) {SCHEMAS_SCOPE}" if schemas is None
-                      else "the portal's schemas API no longer lists this custom object (deleted, or its type renamed)")
+                      else "the portal's schemas API no longer lists this custom object (it was deleted)")
             for name in sorted(wanted - {item.stream for item in found}):
                 SkippedStreams.skip(name, reason)
                 _logger.warning(f"Skipping stream {name} in this sync: {reason}.")

@@ -19,6 +19,7 @@ from testkit.mock_server import (
     empty_search_page,
     is_count,
     missing_scopes,
+    owner,
     owners_page,
     properties_body,
     record,
@@ -211,3 +212,14 @@ def test_given_custom_objects_then_their_stream_configs_equal_the_cdk_resolving_
 
     assert stream_configs(source._resolve_stream_entry, found) == resolved_by_the_cdk
     assert [config["name"] for config in resolved_by_the_cdk] == ["custom_cars", "custom_owners"]
+
+
+def test_given_a_configured_custom_stream_whose_object_was_deleted_when_read_then_the_rest_is_read_and_the_sync_fails_naming_it(requests_mock):
+    requests_mock.get(SCHEMAS, json=schemas_body())
+    requests_mock.get(f"{API}/crm/v3/owners", json=owners_page([owner(1)]))
+
+    output = run_read(private_app_config(**ONE_WINDOW), catalog("custom_machines", "owners"), expecting_exception=True)
+
+    assert {m.record.stream for m in output.records} == {"owners"}
+    message = output.errors[-1].trace.error.message
+    assert "custom_machines (the portal's schemas API no longer lists this custom object (it was deleted))" in message
