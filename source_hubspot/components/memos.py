@@ -7,6 +7,7 @@ window; one run of the connector is one process, so the memo lives for the proce
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional, Tuple
 
@@ -37,18 +38,30 @@ class ProcessMemo(RunRegistry):
     """
 
     _by_key: Dict[Tuple[str, str], List[Mapping[str, Any]]]
+    # One lock per key, held while that key is fetched: two object types' reads go out at once (discover and a read's
+    # schemas load them from a pool of threads), one type's is made once.
+    _fetching: Dict[Tuple[str, str], "threading.Lock"]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._by_key = {}
+        cls._fetching = {}
 
     @classmethod
     def get(cls, requester: HttpRequester, object_type: str) -> List[Mapping[str, Any]]:
         key = (requester.get_url_base(), object_type)
         with cls._lock:
-            if key not in cls._by_key:
-                cls._by_key[key] = cls._fetch(requester, object_type)
-            return cls._by_key[key]
+            if key in cls._by_key:
+                return cls._by_key[key]
+            fetching = cls._fetching.setdefault(key, threading.Lock())
+        with fetching:
+            with cls._lock:
+                if key in cls._by_key:
+                    return cls._by_key[key]
+            value = cls._fetch(requester, object_type)
+            with cls._lock:
+                cls._by_key[key] = value
+            return value
 
     # What a kind reads for one object type (a classmethod of each kind): `_fetch(requester, object_type)`.
     _fetch: ClassVar[Callable[[HttpRequester, str], Any]]
