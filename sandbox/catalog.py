@@ -67,13 +67,20 @@ class Catalog:
         self.activity_types: List[str] = [name for name, entry in self.entries.items() if entry.activity]
         self.singular: Dict[str, str] = {name: entry.singular for name, entry in self.entries.items()}
         self._by_type_id = {entry.type_id: name for name, entry in self.entries.items()}
-        self._by_singular = {entry.singular: name for name, entry in self.entries.items()}
+        # A custom object's bare name is refused in paths, as HubSpot has refused it since 2025.
+        self._by_singular = {entry.singular: name for name, entry in self.entries.items() if not entry.type_id.startswith("2-")}
         self.pairs: Dict[Pair, PairTypes] = association_pairs(self.entries)
         self.directions: Dict[Pair, AssocDir] = association_directions(self.pairs, self.singular)
 
     @classmethod
-    def from_registry(cls) -> "Catalog":
-        return cls(OBJECT_TYPES)
+    def from_registry(cls, custom_objects: int = 0, portal_id: int = 0) -> "Catalog":
+        """The registry's types (less any custom object a connector in this process registered) and the portal's
+        `custom_objects` custom objects (sandbox/custom_objects.py)."""
+        from sandbox import custom_objects as custom  # imports this module's ObjectType source only
+
+        entries = {name: entry for name, entry in OBJECT_TYPES.items() if not custom.is_custom(entry)}
+        entries.update(custom.object_types(custom_objects, portal_id))
+        return cls(entries)
 
     def normalize(self, name: object) -> Optional[str]:
         """The object type a path or body names (name, singular or type id), None when it names none."""

@@ -23,6 +23,8 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     ConcurrentDeclarativeSource,
 )
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
+from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
@@ -31,6 +33,16 @@ from source_hubspot.budget import budget_for
 from source_hubspot.components.analyst_history import unknown_history_stream
 from source_hubspot.components.analyst_scopes import ScopeProbes
 from source_hubspot.components.errors import is_missing_scope
+from source_hubspot.components.memos import PropertyDefinitions
+from source_hubspot.custom_objects import (
+    SCHEMAS_SCOPE,
+    STREAM_PREFIX,
+    CustomObjectTypes,
+    custom_objects,
+    describe as describe_custom_objects,
+    read_schemas,
+    stream_configs,
+)
 from source_hubspot.factory import HubspotComponentFactory
 from source_hubspot.paths import describe
 from source_hubspot.progress import ApiCalls, SkippedStreams
@@ -111,6 +123,10 @@ class SourceHubspot(ConcurrentDeclarativeSource):
     ) -> None:
         begin_run()  # a new run: nothing learnt by an earlier one in this process is kept (run_state.py)
         manifest = dict(load_manifest())
+        # The streams a read is configured with (None: discover, check, spec), and the custom object streams once
+        # the schemas API was read (dynamic_streams).
+        self._configured: Optional[set] = {c.stream.name for c in catalog.streams} if catalog is not None else None
+        self._custom_streams: Optional[List[Dict[str, Any]]] = None
         if catalog is not None:
             # A read builds only the streams it reads (and contacts, the check stream): building all of them is
             # about a second of CPU at start-up.
@@ -150,6 +166,49 @@ class SourceHubspot(ConcurrentDeclarativeSource):
         # headers (budget.py), shared by every stream.
         super()._prepare_for_stream_build()
         self._constructor = HubspotComponentFactory.taking_over(self._constructor, budget_for(self._config or {}))
+
+    @property
+    def dynamic_streams(self) -> List[Dict[str, Any]]:
+        """One object stream per custom object of the portal (custom_objects.py), in the CDK's hook for streams
+        found at run time: read at discover and by a read that names a custom stream, once per run; check, and a
+        read of built-in streams alone, never ask for them."""
+        if self._custom_streams is None:
+            self._custom_streams = self._find_custom_streams()
+        return self._custom_streams
+
+    def _find_custom_streams(self) -> List[Dict[str, Any]]:
+        configured = self._configured
+        wanted = None if configured is None else {name for name in configured if name.startswith(STREAM_PREFIX)}
+        if wanted is not None and not wanted:
+            return []
+        definition = self._source_config["definitions"]["schemas_requester"]
+        requester = self._constructor.create_component(
+            HttpRequesterModel, definition, self._config, name="custom_object_schemas"
+        )
+        schemas = read_schemas(requester)
+        found = custom_objects(schemas) if schemas is not None else []
+        CustomObjectTypes.register(found)
+        for item in found:
+            if item.properties_complete:  # else the schema loader asks the properties API, as for a built-in type
+                PropertyDefinitions.known(requester.get_url_base(), item.entry.name, list(item.properties))
+        if schemas is not None:
+            _logger.info(describe_custom_objects(found))
+        if wanted is not None:
+            reason = (f"the token lacks the scope(s) {SCHEMAS_SCOPE}" if schemas is None
+                      else "the portal's schemas API no longer lists this custom object (it was deleted)")
+            for name in sorted(wanted - {item.stream for item in found}):
+                SkippedStreams.skip(name, reason)
+                _logger.warning(f"Skipping stream {name} in this sync: {reason}.")
+            found = [item for item in found if item.stream in wanted]
+        return stream_configs(self._resolve_stream_entry, found)
+
+    def _resolve_stream_entry(self, entry: Dict[str, Any]) -> Dict[str, Any]:
+        """A stream entry of the manifest's shape (`$ref` to a definition, name, $parameters) as the CDK resolves the
+        manifest's own: the definition (resolved with the manifest) under the entry's fields, types and parameters
+        propagated."""
+        definition = self._source_config["definitions"][entry["$ref"].rsplit("/", 1)[-1]]
+        fields = {key: value for key, value in entry.items() if key != "$ref"}
+        return ManifestComponentTransformer().propagate_types_and_parameters("", {**definition, **fields}, {})
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         """Every stream the token may read; a stream whose scope is missing is left out with a warning naming it, and
