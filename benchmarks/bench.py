@@ -14,6 +14,10 @@
    another; the connector reads first syncs by list and search at once, so it can be the faster of the two.
 4. memory: peak RSS of a contacts read at 10,000 and at 100,000 contacts.
 5. analyst tables: rows and API calls per table (from the connector's sync report), calls per 1,000 rows.
+7. discover: `source-hubspot discover` of a portal with 20 custom objects beside the built-in types, at HubSpot's
+   Professional limits with 50-150 ms a call: wall time (target under 5 s) and API calls per object type (target at
+   most 1), in all and for the custom objects alone (their schemas and properties calls over their number); beside
+   it the same portal without custom objects (medians of three discovers of each, alternating).
 6. heavy, heavy-slow, heavy-wide (contacts-heavy, as real portals are): 180,000 contacts beside 10,000 companies,
    5,000 deals, 2,000 tickets and 10,000 activities (87 % contacts), a first sync of a typical catalog (the object
    streams, association_links, owners, both pipelines tables, merges) at Professional limits; 50-150 ms latency,
@@ -23,7 +27,7 @@
    minutes each at full size, 35 to 50 s at --size small; not in the default run (`make bench-heavy` runs them).
 
     python benchmarks/bench.py [--size small|full] [--pairs N] [--out FILE] [--history FILE] [--baseline]
-                               [--only rate,wide-rate,unthrottled,memory,analyst,heavy,heavy-slow,heavy-wide]
+                               [--only rate,wide-rate,unthrottled,memory,analyst,discover,heavy,heavy-slow,heavy-wide]
 
 Prints a table, writes the run's JSON (default benchmarks/results/latest.json, not committed) and adds one row per
 workload (per read for wide-rate) to benchmarks/results/history.csv: UTC time, git commit (`-dirty` if tracked
@@ -602,6 +606,71 @@ def analyst(size: str) -> Dict[str, Any]:
     return out
 
 
+DISCOVER_CUSTOM_OBJECTS = 20
+DISCOVER_TARGET_S = 5.0
+DISCOVER_PAIRS = 3  # discovers with and without the custom objects, alternating: the medians are reported
+# The sandbox's calls that concern the portal's custom objects: the schemas API and any call naming a custom type.
+CUSTOM_CALL = re.compile(r"/schemas$|/p\d+_|/2-\d+")
+
+
+def timed_discover(custom_objects: int) -> Tuple[float, Dict[str, Any], Dict[str, Any], float]:
+    """One `source-hubspot discover` against a Professional-limits sandbox with `custom_objects` custom objects: its
+    wall time, the process's exit code, output and CPU seconds (user + system, from wait4), the sandbox's stats and
+    the machine's 1-minute load as it began."""
+    records = object_counts({k: v // 20 for k, v in SIZES["small"].items()})
+    with professional_sandbox(records, "--custom-objects", str(custom_objects)) as sandbox:
+        work = Path(tempfile.mkdtemp(prefix="bench-discover-"))
+        (work / "config.json").write_text(json.dumps({k: v for k, v in sandbox.private_app_config(**RATE_CONFIG).items()
+                                                      if v is not None}))
+        sandbox.reset_stats()
+        load = os.getloadavg()[0]
+        started = time.monotonic()
+        with open(work / "stdout", "wb") as out, open(work / "stderr", "wb") as err:
+            child = subprocess.Popen([*source_command(), "discover", "--config", str(work / "config.json")],
+                                     cwd=str(REPO), stdout=out, stderr=err)
+            _, status, usage = os.wait4(child.pid, 0)
+        wall = time.monotonic() - started
+        proc = {"exit_code": os.waitstatus_to_exitcode(status), "cpu_s": usage.ru_utime + usage.ru_stime,
+                "stdout": (work / "stdout").read_bytes(), "stderr": (work / "stderr").read_bytes()}
+        return wall, proc, sandbox.stats(), load
+
+
+def discover(size: str) -> Dict[str, Any]:
+    """`source-hubspot discover` of a portal with DISCOVER_CUSTOM_OBJECTS custom objects at Professional limits,
+    50-150 ms a call (the size does not matter: discover reads no records), and of the same portal without them,
+    DISCOVER_PAIRS times each, alternating (this machine's speed drifts with the other work on it): the median wall
+    and CPU of each. Streams, and the sandbox's calls: in all, per object type, and those of the custom objects per
+    custom object."""
+    plain_runs, runs = [], []
+    for _ in range(DISCOVER_PAIRS):
+        plain_runs.append(timed_discover(0))
+        runs.append(timed_discover(DISCOVER_CUSTOM_OBJECTS))
+    plain_wall = statistics.median(run[0] for run in plain_runs)
+    plain = {"cpu_s": statistics.median(run[1]["cpu_s"] for run in plain_runs)}
+    plain_stats = plain_runs[-1][2]
+    _, proc, stats, load = runs[-1]
+    wall = statistics.median(run[0] for run in runs)
+    proc = {**proc, "cpu_s": statistics.median(run[1]["cpu_s"] for run in runs),
+            "exit_code": max(run[1]["exit_code"] for run in runs)}
+    streams: List[str] = []
+    for line in proc["stdout"].splitlines():
+        if line.startswith(b'{"type":"CATALOG"'):
+            streams = [s["name"] for s in json.loads(line)["catalog"]["streams"]]
+    requests_by_key: Dict[str, int] = stats["requests"]
+    custom_calls = sum(n for key, n in requests_by_key.items() if CUSTOM_CALL.search(key.split(" ", 1)[-1]))
+    built_in_types = len(STREAMS) - 1 + len(STREAMS["engagements"][0])  # the object types of the built-in streams
+    object_types = built_in_types + DISCOVER_CUSTOM_OBJECTS
+    return {"wall_s": wall, "exit_code": proc["exit_code"], "target_s": DISCOVER_TARGET_S, "load_1min_at_start": load,
+            "cpu_s": proc["cpu_s"], "wall_without_custom_objects_s": plain_wall, "cpu_without_custom_objects_s": plain["cpu_s"],
+            "calls_without_custom_objects": plain_stats["total"],
+            "custom_objects": DISCOVER_CUSTOM_OBJECTS, "object_types": object_types, "streams": len(streams),
+            "custom_streams": sum(1 for name in streams if name.startswith("custom_")),
+            "calls": stats["total"], "calls_per_object_type": stats["total"] / object_types,
+            "custom_calls": custom_calls, "custom_calls_per_custom_object": custom_calls / DISCOVER_CUSTOM_OBJECTS,
+            "rate_limited_429": stats["status_counts"].get("429", 0), "requests": requests_by_key,
+            "errors": proc["stderr"].decode(errors="replace")[-500:] if proc["exit_code"] else ""}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
@@ -636,6 +705,9 @@ def main() -> None:
     if "analyst" in chosen:
         results["analyst"] = analyst(args.size)
         print_analyst(results["analyst"])
+    if "discover" in chosen:
+        results["discover"] = discover(args.size)
+        print_discover(results["discover"])
     for name in HEAVY_WORKLOADS:
         if name in chosen:
             run = heavy(name, args.size)
@@ -667,7 +739,8 @@ def main() -> None:
 RESULTS = REPO / "benchmarks" / "results"
 # The workloads of --only (their order is the run's), and the key of each one's results in the JSON.
 WORKLOADS = {"rate": "rate_limited", "wide-rate": "wide_rate", "unthrottled": "unthrottled", "memory": "memory",
-             "analyst": "analyst", "heavy": "heavy", "heavy-slow": "heavy_slow", "heavy-wide": "heavy_wide"}
+             "analyst": "analyst", "discover": "discover", "heavy": "heavy", "heavy-slow": "heavy_slow",
+             "heavy-wide": "heavy_wide"}
 # `make bench`; the contacts-heavy workloads (a quarter of an hour together at full size) run with `make bench-heavy`.
 DEFAULT_WORKLOADS = [name for name in WORKLOADS if name not in HEAVY_WORKLOADS]
 HISTORY_COLUMNS = ["utc", "commit", "size", "workload", "variant", "wall_s", "floor_s", "wall_over_floor", "calls",
@@ -738,6 +811,19 @@ def history_rows(results: Dict[str, Any], commit: str, source: str = "bench.py")
         rows.append({**base, "workload": "analyst", "wall_s": a["wall_s"], "calls": a["calls"],
                      "http_429": a["rate_limited_429"], "records_read": sum(s["rows"] for s in a["streams"].values()),
                      "note": f"exit code {a['exit_code']}" if a["exit_code"] else ""})
+    if "discover" in results:
+        d = results["discover"]
+        notes = [f"{d['custom_streams']} custom of {d['streams']} streams", f"{d['object_types']} object types",
+                 f"{d['calls_per_object_type']:.2f} calls per object type",
+                 f"custom objects {d['custom_calls']} calls, {d['custom_calls_per_custom_object']:.2f} per custom object",
+                 f"target under {d['target_s']:g} s" + ("" if d["wall_s"] < d["target_s"] else " MISSED"),
+                 f"without custom objects {d['wall_without_custom_objects_s']:.2f} s "
+                 f"(CPU {d['cpu_without_custom_objects_s']:.2f} s), {d['calls_without_custom_objects']} calls",
+                 f"load {d['load_1min_at_start']:.1f} at start"]
+        if d["exit_code"]:
+            notes.append(f"exit code {d['exit_code']}")
+        rows.append({**base, "workload": "discover", "wall_s": d["wall_s"], "calls": d["calls"], "cpu_s": d["cpu_s"],
+                     "http_429": d["rate_limited_429"], "note": "; ".join(notes)})
     return rows
 
 
@@ -853,6 +939,26 @@ def print_analyst(a: Dict[str, Any]) -> None:
     for name, v in a["streams"].items():
         per = f"{v['calls_per_1000_rows']:.1f}" if v["calls_per_1000_rows"] is not None else "-"
         print(f"  {name:28s} {v['rows']:>8,} rows {v['calls'] if v['calls'] is not None else '-':>6} calls  {per:>7} per 1,000 rows  {v['status']}")
+
+
+def print_discover(d: Dict[str, Any]) -> None:
+    print(f"\n7. discover with {d['custom_objects']} custom objects (190 calls / 10 s, 50-150 ms latency; medians of "
+          f"{DISCOVER_PAIRS} discovers with and without them, alternating)")
+    rows = [
+        ("exit code", d["exit_code"]),
+        ("wall", f"{d['wall_s']:.2f} s (target under {d['target_s']:g} s); load {d['load_1min_at_start']:.1f} at start"),
+        ("CPU (user + system)", f"{d['cpu_s']:.2f} s"),
+        ("without custom objects", f"{d['wall_without_custom_objects_s']:.2f} s (CPU {d['cpu_without_custom_objects_s']:.2f} s), "
+                                   f"{d['calls_without_custom_objects']} calls"),
+        ("streams", f"{d['streams']} ({d['custom_streams']} custom)"),
+        ("calls", f"{d['calls']} for {d['object_types']} object types: {d['calls_per_object_type']:.2f} per object type"),
+        ("custom objects' calls", f"{d['custom_calls']}: {d['custom_calls_per_custom_object']:.2f} per custom object"),
+        ("429s", d["rate_limited_429"]),
+    ]
+    for label, value in rows:
+        print(f"  {label:32s} {value}")
+    if d["errors"]:
+        print(f"  stderr: {d['errors']}")
 
 
 def print_heavy(r: Dict[str, Any]) -> None:

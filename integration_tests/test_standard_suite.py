@@ -37,7 +37,7 @@ from airbyte_cdk.test.standard_tests.pytest_hooks import pytest_generate_tests  
 
 from source_hubspot.source import SourceHubspot
 from testkit import reset_run_state
-from testkit.harness import REPO, Sandbox
+from testkit.harness import REPO, STANDARD_STREAM_OBJECT, Sandbox
 
 START_DATE = "2021-06-01T00:00:00Z"  # the sandbox's data starts then
 # One search window from START_DATE to now: the connector paces search to HubSpot's 5 requests per second, and a
@@ -51,6 +51,8 @@ SANDBOX_ARGS = (
     "--contacts", "80", "--companies", "30", "--deals", "30", "--tickets", "20",
     "--calls", "10", "--emails", "10", "--meetings", "10", "--notes", "10", "--tasks", "10",
     "--custom-properties", "5",
+    # HubSpot's other standard objects: a few records each, so every discovered stream returns some
+    *(arg for name in STANDARD_STREAM_OBJECT.values() for arg in (f"--{name}", "4")),
 )  # fmt: skip
 
 CONFIG_DIR_PLACEHOLDER = "$HUBSPOT_SANDBOX_CONFIGS"

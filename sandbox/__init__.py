@@ -11,6 +11,7 @@ objects_api.py list pages, one record, batch reads;  search_api.py  search;  ass
 analyst_api.py owners, pipelines, labels (their data: analyst.py);  control.py  the /_sandbox control plane
 config.py      SandboxConfig;  responses.py  answers, errors, cursors, request readers
 catalog.py     the object types (source_hubspot.objects' registry) and the sandbox's tables per type
+custom_objects.py  the portal's custom objects (`custom_objects`) and the schemas API that lists them
 association_types.py  association type ids and labels;  properties.py, schema.py  property definitions
 data.py        the generated records and associations (records.py: a record and its values; values.py: moments, hash)
 faults.py, quirks.py  injected faults and HubSpot's hostile-but-legal answers

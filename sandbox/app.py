@@ -18,6 +18,7 @@ import time
 from typing import Any, Dict, Mapping, Optional, Set, Union
 from urllib.parse import parse_qs, urlsplit
 
+from sandbox import custom_objects
 from sandbox.analyst import AnalystData
 from sandbox.analyst_api import AnalystApi
 from sandbox.associations_api import AssociationsApi
@@ -46,7 +47,20 @@ PROPS_RE = re.compile(r"^/crm/v3/properties/([^/]+)$")
 V4_BATCH_RE = re.compile(r"^/crm/v4/associations/([^/]+)/([^/]+)/batch/read$")
 V4_OBJ_RE = re.compile(r"^/crm/v4/objects/([^/]+)/([^/]+)/associations/([^/]+)$")
 
+# The schemas API's numbered paths (a date-versioned /crm-object-schemas/YYYY-MM/schemas is routed as the first).
+SCHEMAS_PATHS = ("/crm/v3/schemas", "/crm-object-schemas/v3/schemas")
+
 Answer = Union[Response, object]  # a Response, or RESET
+
+
+def missing_scopes(need: str) -> ApiError:
+    """HubSpot's 403 for a token without the scope `need`."""
+    return ApiError(403, {
+        "status": "error", "message": SCOPES_MESSAGE, "correlationId": cid(),
+        "errors": [{"message": "One or more of the following scopes are required.",
+                    "context": {"requiredGranularScopes": [need]}}],
+        "links": {"scopes": "https://developers.hubspot.com/scopes"},
+        "category": "MISSING_SCOPES"})
 
 
 class SandboxApp:
@@ -55,7 +69,7 @@ class SandboxApp:
 
     def __init__(self, cfg: SandboxConfig) -> None:
         self.cfg = cfg
-        catalog = Catalog.from_registry()
+        catalog = Catalog.from_registry(cfg.custom_objects, cfg.portal_id)
         counts = {t: cfg.records_of(t) for t in catalog.names}
         self.store = Store(seed=cfg.seed, counts=counts, custom_properties=cfg.custom_properties,
                            custom_properties_types=cfg.custom_properties_types, same_timestamp=cfg.same_timestamp, archived=cfg.archived, catalog=catalog)
@@ -249,12 +263,7 @@ class SandboxApp:
             need = self.catalog.scope(t)
             if need in have or (schema and f"crm.schemas.{t}.read" in have):
                 continue
-            raise ApiError(403, {
-                "status": "error", "message": SCOPES_MESSAGE, "correlationId": cid(),
-                "errors": [{"message": "One or more of the following scopes are required.",
-                            "context": {"requiredGranularScopes": [need]}}],
-                "links": {"scopes": "https://developers.hubspot.com/scopes"},
-                "category": "MISSING_SCOPES"})
+            raise missing_scopes(need)
 
     # -------------------------------------------------------------- routing
     def object_type(self, name: Optional[str], status: int = 400) -> str:
@@ -298,6 +307,10 @@ class SandboxApp:
             a, b = self.object_type(m.group(1)), self.object_type(m.group(3))
             self.require_scopes(a, b)
             return self.associations.v4_record_associations(a, m.group(2), b, parse_qs(query))
+        if path in SCHEMAS_PATHS and method == "GET":
+            if self.cfg.scopes is not None and not {custom_objects.SCHEMAS_SCOPE, custom_objects.OBJECTS_SCOPE} & set(self.cfg.scopes):
+                raise missing_scopes(custom_objects.SCHEMAS_SCOPE)
+            return ok(custom_objects.schemas_answer(self))
         resp = self.analyst_api.route(method, path, query, body)
         if resp is not None:
             return resp

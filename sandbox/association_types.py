@@ -45,6 +45,17 @@ for _activity, _ids in _ACTIVITY_IDS.items():
     for _other, _type_ids in zip(["contacts", "companies", "deals", "tickets"], _ids):
         KNOWN_PAIRS[(_activity, _other)] = PairTypes(_type_ids, None, [])
 
+# HubSpot's ids for pairs of its other standard objects (source_hubspot/objects.py, STANDARD_OBJECTS) with the core
+# objects, where its association type table gives them. The sandbox generates their links as any registered pair's
+# (0 to 3 per record); a standard pair not here gets ids from GENERIC_TYPE_ID_BASE up. The connector reads
+# associations by object type, never by these ids.
+STANDARD_PAIR_IDS: Dict[Pair, Tuple[int, int]] = {
+    ("line_items", "deals"): (20, 19),
+    ("quotes", "contacts"): (69, 70),
+    ("quotes", "companies"): (71, 72),
+    ("quotes", "deals"): (64, 63),
+}
+
 
 def _snake(s: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in s.lower())
@@ -89,7 +100,11 @@ def association_pairs(entries: Mapping[str, ObjectType]) -> Dict[Pair, PairTypes
     pairs = {pair: types for pair, types in KNOWN_PAIRS.items() if frozenset(pair) in linked}
     next_id = GENERIC_TYPE_ID_BASE
     for a, b in named:
-        if (a, b) not in pairs and (b, a) not in pairs:
+        if (a, b) in pairs or (b, a) in pairs:
+            continue
+        if (a, b) in STANDARD_PAIR_IDS:
+            pairs[(a, b)] = PairTypes(STANDARD_PAIR_IDS[(a, b)], None, [])
+        else:
             pairs[(a, b)] = PairTypes((next_id, next_id + 1), None, [])
             next_id += 2
     return pairs

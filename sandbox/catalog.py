@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Dict, List, Mapping, Optional
 
 from sandbox.association_types import AssocDir, Pair, PairTypes, association_directions, association_pairs
-from source_hubspot.objects import OBJECT_TYPES, ObjectType  # the registry (sandbox/__main__.py: why not the package)
+from sandbox import standard_objects
+from source_hubspot.objects import OBJECT_TYPES, STANDARD_OBJECTS, ObjectType  # the registry (sandbox/__main__.py: why not the package)
 
 # ids of different object types live in different ranges (like real portals)
 ID_BASE = {
@@ -31,15 +32,20 @@ DEFAULT_PROPERTIES = {
               "hs_object_id"],
     "tickets": ["subject", "content", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_category",
                 "hs_ticket_priority", "createdate", "hs_lastmodifieddate", "hs_object_id"],
+    **standard_objects.DEFAULT_PROPERTIES,
 }
-GENERIC_DEFAULT_PROPERTIES = ["name"]  # a type that is not an activity; activities have their dates and id alone
+# a type that is not an activity; activities, and HubSpot's other standard objects not above, have their dates and id
+GENERIC_DEFAULT_PROPERTIES = ["name"]
+STANDARD_NAMES = frozenset(row[0] for row in STANDARD_OBJECTS)
 
 GROUPS = {"contacts": "contactinformation", "companies": "companyinformation", "deals": "dealinformation",
           "tickets": "ticketinformation", "calls": "call", "emails": "email", "meetings": "meeting",
           "notes": "note", "tasks": "task"}
 
 DEFAULT_COUNTS = {"contacts": 1000, "companies": 300, "deals": 300, "tickets": 200, "calls": 100, "emails": 100,
-                  "meetings": 100, "notes": 100, "tasks": 100}
+                  "meetings": 100, "notes": 100, "tasks": 100,
+                  # none unless asked: every existing workload reads the portal it read before these were added
+                  **{name: 0 for name in STANDARD_NAMES}}
 GENERIC_COUNT = 100
 
 # scopes of what is not an object type
@@ -61,13 +67,20 @@ class Catalog:
         self.activity_types: List[str] = [name for name, entry in self.entries.items() if entry.activity]
         self.singular: Dict[str, str] = {name: entry.singular for name, entry in self.entries.items()}
         self._by_type_id = {entry.type_id: name for name, entry in self.entries.items()}
-        self._by_singular = {entry.singular: name for name, entry in self.entries.items()}
+        # A custom object's bare name is refused in paths, as HubSpot has refused it since 2025.
+        self._by_singular = {entry.singular: name for name, entry in self.entries.items() if not entry.type_id.startswith("2-")}
         self.pairs: Dict[Pair, PairTypes] = association_pairs(self.entries)
         self.directions: Dict[Pair, AssocDir] = association_directions(self.pairs, self.singular)
 
     @classmethod
-    def from_registry(cls) -> "Catalog":
-        return cls(OBJECT_TYPES)
+    def from_registry(cls, custom_objects: int = 0, portal_id: int = 0) -> "Catalog":
+        """The registry's types (less any custom object a connector in this process registered) and the portal's
+        `custom_objects` custom objects (sandbox/custom_objects.py)."""
+        from sandbox import custom_objects as custom  # imports this module's ObjectType source only
+
+        entries = {name: entry for name, entry in OBJECT_TYPES.items() if not custom.is_custom(entry)}
+        entries.update(custom.object_types(custom_objects, portal_id))
+        return cls(entries)
 
     def normalize(self, name: object) -> Optional[str]:
         """The object type a path or body names (name, singular or type id), None when it names none."""
@@ -95,7 +108,7 @@ class Catalog:
         if name in DEFAULT_PROPERTIES:
             return DEFAULT_PROPERTIES[name]
         entry = self.entries[name]
-        first = [] if entry.activity else GENERIC_DEFAULT_PROPERTIES
+        first = [] if entry.activity or name in STANDARD_NAMES else GENERIC_DEFAULT_PROPERTIES
         return [*first, entry.created_property, entry.modified_property, "hs_object_id"]
 
     def property_group(self, name: str) -> str:

@@ -32,6 +32,9 @@ class SandboxConfig:
     notes: int = DEFAULT_COUNTS["notes"]
     tasks: int = DEFAULT_COUNTS["tasks"]
     counts: Optional[Dict[str, int]] = None
+    # custom objects of the portal (sandbox/custom_objects.py: cars, dealers, owners, then widgets_4, ...), each with
+    # `counts[<its fully qualified name>]` records or GENERIC_COUNT; served by GET /crm/v3/schemas
+    custom_objects: int = 0
     custom_properties: int = 20
     # the object types that get `custom_properties` custom properties (None: every type); the others get 20
     custom_properties_types: Optional[List[str]] = None
@@ -75,5 +78,5 @@ class SandboxConfig:
         if self.counts and object_type in self.counts:
             return int(self.counts[object_type])
         if object_type in DEFAULT_COUNTS:
-            return int(getattr(self, object_type))
+            return int(getattr(self, object_type, DEFAULT_COUNTS[object_type]))
         return GENERIC_COUNT

@@ -1,7 +1,7 @@
 """Property definitions: what a property is (PropSpec), HubSpot's built-in properties per object type, and the
 custom properties every type gets.
 
-A type the table below does not name gets generic built-in properties: an activity its timestamp and owner, any other
+HubSpot's other standard objects have theirs in sandbox/standard_objects.py. A type neither names gets generic built-in properties: an activity its timestamp and owner, any other
 type a name, a description and an owner; every type gets its registry entry's creation and modification properties
 and `hs_object_id`.
 """
@@ -92,6 +92,8 @@ def _e(name: str, options: List[str], **kw: Any) -> PropSpec:
 
 def builtin_specs(entry: ObjectType) -> List[PropSpec]:
     """HubSpot's own properties of a type: the table's, or generic ones for a type it does not name."""
+    from sandbox import standard_objects  # its table is built from this module's PropSpec
+
     otype = entry.name
     owner = _e("hubspot_owner_id", OWNER_IDS, label="Contact owner" if otype == "contacts" else "Owner")
     lifecycle = ["subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer",
@@ -182,6 +184,8 @@ def builtin_specs(entry: ObjectType) -> List[PropSpec]:
                          label="Task Status"),
                       _e("hs_task_priority", ["NONE", "LOW", "MEDIUM", "HIGH"], label="Priority"),
                       _e("hs_task_type", ["CALL", "EMAIL", "TODO", "LINKED_IN"], label="Task Type")]
+    elif otype in standard_objects.BUILTIN:
+        specs = standard_objects.BUILTIN[otype]()
     else:
         specs = [_s("name", label="Name", null_pct=2), _s("description", label="Description", field_type="textarea"),
                  owner]

@@ -166,6 +166,8 @@ def build_arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     for t in Catalog.from_registry().names:  # records per object type
         p.add_argument(f"--{t}", type=int, default=default_count(t))
+    p.add_argument("--custom-objects", type=int, default=0,
+                   help="custom objects of the portal: cars, dealers, owners, then widgets_4, ... (GET /crm/v3/schemas)")
     p.add_argument("--custom-properties", type=int, default=20)
     p.add_argument("--custom-properties-types", default="all",
                    help="comma list of the object types that get --custom-properties custom properties (the others "

@@ -8,10 +8,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sandbox.standard_objects import DEMO_COUNTS  # noqa: E402
 from testkit import analyst_truth  # noqa: E402
 from testkit.harness import (  # noqa: E402
     ALL_STREAMS,
     ANALYST_STREAMS,
+    STANDARD_STREAMS,
     STREAM_OBJECTS,
     Sandbox,
     configured_catalog,
@@ -41,8 +43,9 @@ def read_analyst_tables(sandbox: Sandbox) -> bool:
 
 def main() -> int:
     print("Starting the HubSpot sandbox (fake HubSpot on 127.0.0.1 with generated data)...")
+    standard = [arg for name, count in DEMO_COUNTS.items() for arg in (f"--{name}", str(count))]
     with Sandbox("--contacts", "2000", "--companies", "300", "--deals", "300", "--tickets", "200",
-                 "--custom-properties", "40", "--search-rate", "5") as sandbox:
+                 "--custom-properties", "40", "--search-rate", "5", *standard) as sandbox:
         print(f"Sandbox at {sandbox.url}")
         # The sandbox's records start in 2022; a start_date spares the empty yearly search windows since 2006.
         config = sandbox.private_app_config(start_date="2021-06-01T00:00:00Z")
@@ -50,12 +53,13 @@ def main() -> int:
         check = run_connector("check", config)
         status = [m["connectionStatus"] for m in check.of_type("CONNECTION_STATUS")]
         print(f"  check: {status[-1]['status'] if status else 'no status'}")
-        print(f"Running: source-hubspot read (incremental) of {', '.join(ALL_STREAMS)}")
-        run = run_connector("read", config, configured_catalog(ALL_STREAMS, incremental=True))
+        streams = ALL_STREAMS + STANDARD_STREAMS
+        print(f"Running: source-hubspot read (incremental) of {', '.join(streams)}")
+        run = run_connector("read", config, configured_catalog(streams, incremental=True))
         for error in run.errors:
             print(f"  ERROR: {error['message']}")
         print(f"\n{'stream':<24}{'records':>10}{'in sandbox':>12}")
-        for stream in ALL_STREAMS:
+        for stream in streams:
             emitted = len(run.records.get(stream, []))
             held = sum(len(sandbox.ids(object_type)) for object_type in STREAM_OBJECTS[stream])
             print(f"{stream:<24}{emitted:>10}{held:>12}")

@@ -6,7 +6,8 @@ tables' defaults for it. The manifest's stream entries name an object type and n
 components look the rest up here (`object_type`), and the sandbox generates its data from the same table.
 
 Adding a CRM object type: one `ObjectType` entry below, and a stream entry in manifest.yaml that `$ref`s
-`crm_object_stream` with its `name` and `object_type`.
+`object_stream` with its `name` and `object_type` (HubSpot's other standard objects: a row of STANDARD_OBJECTS and a
+one-line stream entry).
 
 Facts (HubSpot's CRM object, search and associations guides): contacts move `lastmodifieddate`, every other type
 `hs_lastmodifieddate`; activities (calls, emails, meetings, notes, tasks) are read with the contacts scope; tickets
@@ -36,6 +37,9 @@ class ObjectType:
     # defaults has history only when the config lists its stream (property_history).
     history_defaults: Tuple[str, ...] = ()
     merge_properties: Tuple[str, ...] = ("hs_merged_object_ids",)  # what merges reads
+    # A portal may not serve it (its plan lacks it, or it is not activated): discover leaves its stream out with a
+    # warning when HubSpot refuses its properties, and association_links does not read its pairs.
+    optional: bool = False
 
     @property
     def association_column(self) -> str:
@@ -64,6 +68,44 @@ def _activity(name: str, type_id: str, singular: str) -> ObjectType:
     )
 
 
+# HubSpot's other standard objects, read through the same object API (list, search, batch read, v4 associations,
+# properties). Sources: HubSpot's "Using object APIs" guide (type ids), its OpenAPI specs per object (paths, /search,
+# read scopes) and its object guides. Stream names are Airbyte's HubSpot source's where it has the object (goal_targets
+# is its `goals`), HubSpot's object name otherwise. Every one moves `hs_lastmodifieddate`; what is not confirmed in
+# HubSpot's documents is listed in docs/standard-objects.md ("Not confirmed").
+_C, _CO, _D, _T = _CORE
+STANDARD_OBJECTS: Tuple[Tuple[str, str, str, str, str, Tuple[str, ...], str], ...] = (
+    # name                   type id   singular               stream                 read scope                                associations    created
+    ("products",             "0-7",   "product",             "products",             "crm.objects.products.read",             (),             "createdate"),
+    ("line_items",           "0-8",   "line_item",           "line_items",           "crm.objects.line_items.read",           (_D,),          "createdate"),
+    ("quotes",               "0-14",  "quote",               "quotes",               "crm.objects.quotes.read",               (_C, _CO, _D),  "hs_createdate"),
+    ("leads",                "0-136", "lead",                "leads",                "crm.objects.leads.read",                (_C, _CO),      "hs_createdate"),
+    ("goal_targets",         "0-74",  "goal_target",         "goals",                "crm.objects.goals.read",                (),             "hs_createdate"),
+    ("communications",       "0-18",  "communication",       "communications",       CONTACTS_SCOPE,                          _CORE,          "hs_createdate"),
+    ("postal_mail",          "0-116", "postal_mail",         "postal_mail",          CONTACTS_SCOPE,                          _CORE,          "hs_createdate"),
+    ("feedback_submissions", "0-19",  "feedback_submission", "feedback_submissions", "crm.objects.feedback_submissions.read", (_C, _T),       "hs_createdate"),
+    ("orders",               "0-123", "order",               "orders",               "crm.objects.orders.read",               (_C, _CO, _D),  "hs_createdate"),
+    ("carts",                "0-142", "cart",                "carts",                "crm.objects.carts.read",                (_C,),          "hs_createdate"),
+    ("invoices",             "0-53",  "invoice",             "invoices",             "crm.objects.invoices.read",             (_C, _CO, _D),  "hs_createdate"),
+    ("commerce_payments",    "0-101", "commerce_payment",    "commerce_payments",    "crm.objects.commercepayments.read",     (_C, _CO, _D),  "hs_createdate"),
+    ("subscriptions",        "0-69",  "subscription",        "subscriptions",        "crm.objects.subscriptions.read",        (_C, _CO, _D),  "hs_createdate"),
+    ("discounts",            "0-84",  "discount",            "discounts",            "crm.objects.line_items.read",           (),             "hs_createdate"),
+    ("fees",                 "0-85",  "fee",                 "fees",                 "crm.objects.line_items.read",           (),             "hs_createdate"),
+    ("taxes",                "0-86",  "tax",                 "taxes",                "crm.objects.line_items.read",           (),             "hs_createdate"),
+    ("appointments",         "0-421", "appointment",         "appointments",         "crm.objects.appointments.read",         _CORE,          "hs_createdate"),
+    ("courses",              "0-410", "course",              "courses",              "crm.objects.courses.read",              _CORE,          "hs_createdate"),
+    ("listings",             "0-420", "listing",             "listings",             "crm.objects.listings.read",             _CORE,          "hs_createdate"),
+    ("services",             "0-162", "service",             "services",             "crm.objects.services.read",             _CORE,          "hs_createdate"),
+    ("users",                "0-115", "user",                "users",                "crm.objects.users.read",                (),             "hs_createdate"),
+)
+
+
+def _standard() -> List[ObjectType]:
+    return [ObjectType(name=name, type_id=type_id, singular=singular, stream=stream, scope=scope, associations=associations,
+                       created_property=created, optional=True)
+            for name, type_id, singular, stream, scope, associations, created in STANDARD_OBJECTS]
+
+
 # The order matters once: association links between two types are read from the one listed later (it has fewer
 # records: companies before contacts), so each pair is read once; types registered later (standard objects, custom
 # objects found at discover) come after these, so the pairs among these stay as they are.
@@ -85,6 +127,7 @@ OBJECT_TYPES: Dict[str, ObjectType] = {
         _activity("meetings", "0-47", "meeting"),
         _activity("notes", "0-46", "note"),
         _activity("tasks", "0-27", "task"),
+        *_standard(),
     )
 }
 
@@ -113,9 +156,11 @@ def activity_types() -> List[str]:
 
 def link_targets() -> Dict[str, List[str]]:
     """from-type -> the types its association links are read to: every associated pair of registered types once,
-    read from the type registered later. Two types are associated when either entry names the other (a standard or
-    custom object's entry names the core types it links to; the core entries need not name it back)."""
-    order = list(OBJECT_TYPES)
+    read from the type registered later. Two types are associated when either entry names the other (a custom
+    object's entry names the types it links to; the core entries need not name it back). An optional type's pairs
+    are not read (a portal without it would fail the whole table; its records carry their association ids all the
+    same)."""
+    order = [name for name, entry in OBJECT_TYPES.items() if not entry.optional]
     targets: Dict[str, List[str]] = {}
     for position, name in enumerate(order):
         earlier = [
@@ -142,9 +187,14 @@ def built_in_history_types() -> List[str]:
     return [entry.name for entry in OBJECT_TYPES.values() if entry.history_defaults]
 
 
+def optional_streams() -> List[str]:
+    """The streams of the types a portal may not serve (`ObjectType.optional`)."""
+    return [entry.stream for entry in OBJECT_TYPES.values() if entry.optional]
+
+
 def by_type_id() -> Dict[str, ObjectType]:
     return {entry.type_id: entry for entry in OBJECT_TYPES.values()}
 
 
-__all__ = ["ObjectType", "OBJECT_TYPES", "object_type", "register", "unregister", "activity_types", "link_targets",
-           "by_stream", "history_stream", "built_in_history_types", "by_type_id"]
+__all__ = ["ObjectType", "OBJECT_TYPES", "STANDARD_OBJECTS", "object_type", "register", "unregister", "activity_types",
+           "link_targets", "by_stream", "history_stream", "built_in_history_types", "optional_streams", "by_type_id"]

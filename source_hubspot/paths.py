@@ -35,6 +35,9 @@ FAMILIES: Mapping[str, Tuple[str, str]] = {
     "associations": ("/crm/v4/associations", "/crm/associations/{version}"),
     "owners": ("/crm/v3/owners", "/crm/owners/{version}"),
     "pipelines": ("/crm/v3/pipelines", "/crm/pipelines/{version}"),
+    # Custom object schemas: HubSpot's guides call /crm/v3/schemas, its reference /crm-object-schemas/v3/schemas (the
+    # same API); the date versions are /crm-object-schemas/{version}/schemas.
+    "schemas": ("/crm/v3/schemas", "/crm-object-schemas/{version}/schemas"),
     "oauth_token": ("/oauth/v1/token", "/oauth/{version}/token"),
 }
 

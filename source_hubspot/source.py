@@ -7,7 +7,7 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
-from typing import Any, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 import yaml
 from airbyte_cdk.models import (
@@ -23,13 +23,26 @@ from airbyte_cdk.models import (
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import (
     ConcurrentDeclarativeSource,
 )
+from airbyte_cdk.sources.declarative.models.declarative_component_schema import HttpRequester as HttpRequesterModel
+from airbyte_cdk.sources.declarative.parsers.manifest_component_transformer import ManifestComponentTransformer
 from airbyte_cdk.utils import AirbyteTracedException
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
+from source_hubspot import objects
 from source_hubspot.budget import budget_for
 from source_hubspot.components.analyst_history import unknown_history_stream
 from source_hubspot.components.analyst_scopes import ScopeProbes
 from source_hubspot.components.errors import is_missing_scope
+from source_hubspot.components.memos import PropertyDefinitions
+from source_hubspot.custom_objects import (
+    SCHEMAS_SCOPE,
+    STREAM_PREFIX,
+    CustomObjectTypes,
+    custom_objects,
+    describe as describe_custom_objects,
+    read_schemas,
+    stream_configs,
+)
 from source_hubspot.factory import HubspotComponentFactory
 from source_hubspot.paths import describe
 from source_hubspot.progress import ApiCalls, SkippedStreams
@@ -63,6 +76,38 @@ def only_streams(manifest: Mapping[str, Any], names: set) -> List[Any]:
     return kept
 
 
+def _referenced(node: Any, found: set) -> set:
+    """The top-level definition names `node` refers to (`#/definitions/<name>[/...]`)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/definitions/"):
+                found.add(value[len("#/definitions/"):].split("/", 1)[0])
+            else:
+                _referenced(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _referenced(value, found)
+    return found
+
+
+def without_unread_definitions(manifest: Mapping[str, Any], kept: List[Any]) -> Dict[str, Any]:
+    """The manifest's definitions less the stream entries of the streams a read does not build, unless a kept part
+    of the manifest refers to one. The CDK resolves every definition when the source is built, read or not: about
+    20 ms of CPU per stream entry, half a second at start-up for the standard objects' 21 one-line entries."""
+    definitions = dict(manifest.get("definitions") or {})
+    every = {ref.split("/", 1)[0] for ref in (_referenced(entry, set()) for entry in manifest.get("streams") or [])
+             for ref in ref}
+    unread = every - _referenced(kept, set())
+    dropped = {name: definitions.pop(name) for name in unread if name in definitions}
+    while True:
+        rest = {key: value for key, value in manifest.items() if key not in ("definitions", "streams")}
+        needed = (_referenced(definitions, set()) | _referenced(kept, set()) | _referenced(rest, set())) & set(dropped)
+        if not needed:
+            return definitions
+        for name in needed:
+            definitions[name] = dropped.pop(name)
+
+
 def load_manifest() -> Mapping[str, Any]:
     text = resources.files("source_hubspot").joinpath("manifest.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
@@ -78,10 +123,16 @@ class SourceHubspot(ConcurrentDeclarativeSource):
     ) -> None:
         begin_run()  # a new run: nothing learnt by an earlier one in this process is kept (run_state.py)
         manifest = dict(load_manifest())
+        # The streams a read is configured with (None: discover, check, spec), and the custom object streams once
+        # the schemas API was read (dynamic_streams).
+        self._configured: Optional[set] = {c.stream.name for c in catalog.streams} if catalog is not None else None
+        self._custom_streams: Optional[List[Dict[str, Any]]] = None
         if catalog is not None:
             # A read builds only the streams it reads (and contacts, the check stream): building all of them is
             # about a second of CPU at start-up.
-            manifest["streams"] = only_streams(manifest, {c.stream.name for c in catalog.streams} | {"contacts"})
+            kept = only_streams(manifest, {c.stream.name for c in catalog.streams} | {"contacts"})
+            manifest["definitions"] = without_unread_definitions(manifest, kept)
+            manifest["streams"] = kept
             state = without_full_refresh_state(catalog, state)
         super().__init__(
             catalog=catalog,
@@ -116,26 +167,92 @@ class SourceHubspot(ConcurrentDeclarativeSource):
         super()._prepare_for_stream_build()
         self._constructor = HubspotComponentFactory.taking_over(self._constructor, budget_for(self._config or {}))
 
+    @property
+    def dynamic_streams(self) -> List[Dict[str, Any]]:
+        """One object stream per custom object of the portal (custom_objects.py), in the CDK's hook for streams
+        found at run time: read at discover and by a read that names a custom stream, once per run; check, and a
+        read of built-in streams alone, never ask for them."""
+        if self._custom_streams is None:
+            self._custom_streams = self._find_custom_streams()
+        return self._custom_streams
+
+    def _find_custom_streams(self) -> List[Dict[str, Any]]:
+        configured = self._configured
+        wanted = None if configured is None else {name for name in configured if name.startswith(STREAM_PREFIX)}
+        if wanted is not None and not wanted:
+            return []
+        definition = self._source_config["definitions"]["schemas_requester"]
+        requester = self._constructor.create_component(
+            HttpRequesterModel, definition, self._config, name="custom_object_schemas"
+        )
+        schemas = read_schemas(requester)
+        found = custom_objects(schemas) if schemas is not None else []
+        CustomObjectTypes.register(found)
+        for item in found:
+            if item.properties_complete:  # else the schema loader asks the properties API, as for a built-in type
+                PropertyDefinitions.known(requester.get_url_base(), item.entry.name, list(item.properties))
+        if schemas is not None:
+            _logger.info(describe_custom_objects(found))
+        if wanted is not None:
+            reason = (f"the token lacks the scope(s) {SCHEMAS_SCOPE}" if schemas is None
+                      else "the portal's schemas API no longer lists this custom object (it was deleted)")
+            for name in sorted(wanted - {item.stream for item in found}):
+                SkippedStreams.skip(name, reason)
+                _logger.warning(f"Skipping stream {name} in this sync: {reason}.")
+            found = [item for item in found if item.stream in wanted]
+        return stream_configs(self._resolve_stream_entry, found)
+
+    def _resolve_stream_entry(self, entry: Dict[str, Any]) -> Dict[str, Any]:
+        """A stream entry of the manifest's shape (`$ref` to a definition, name, $parameters) as the CDK resolves the
+        manifest's own: the definition (resolved with the manifest) under the entry's fields, types and parameters
+        propagated."""
+        definition = self._source_config["definitions"][entry["$ref"].rsplit("/", 1)[-1]]
+        fields = {key: value for key, value in entry.items() if key != "$ref"}
+        return ManifestComponentTransformer().propagate_types_and_parameters("", {**definition, **fields}, {})
+
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
-        """Every stream the token may read; a stream whose scope is missing is left out with a warning naming it."""
-        streams, skipped = [], []
+        """Every stream the token may read; a stream whose scope is missing is left out with a warning naming it, and
+        so is an optional object's stream (objects.py) that HubSpot refuses otherwise: the portal does not serve it."""
+        streams, skipped, unserved = [], [], []
+        optional = set(objects.optional_streams())
+
+        def described(stream: Any) -> Any:
+            try:
+                return stream.as_airbyte_stream()
+            except AirbyteTracedException as error:
+                return error
+
         with ScopeProbes.during_discover():  # the analyst tables' fixed schemas check their scopes only here
-            for stream in self.streams(config=self._config):
-                try:
-                    streams.append(stream.as_airbyte_stream())
-                except AirbyteTracedException as error:
-                    if not is_missing_scope(error):
-                        raise
-                    skipped.append(f"{stream.name}: {error.message}")
+            built = list(self.streams(config=self._config))
+            # Each object type's properties call (its schema) is a round trip: they go out at once, not one after
+            # another (one call per type, memoised: components/memos.py).
+            with ThreadPoolExecutor(max_workers=8, thread_name_prefix="discover") as pool:
+                answers = list(pool.map(described, built))
+        for stream, answer in zip(built, answers):
+            if not isinstance(answer, AirbyteTracedException):
+                streams.append(answer)
+            elif is_missing_scope(answer):
+                skipped.append(f"{stream.name}: {answer.message}")
+            elif stream.name in optional and answer.failure_type != FailureType.transient_error:
+                unserved.append(f"{stream.name}: {answer.message}")
+            else:
+                raise answer
         for reason in skipped:
             logger.warning(f"Left out of the catalog because the token cannot read it. {reason}")
+        for reason in unserved:
+            logger.warning(
+                "Left out of the catalog because HubSpot does not serve this object to the account (its plan may not "
+                "include it, or the object is not activated in Settings > Data Management > Data Model). "
+                f"{reason}"
+            )
         if skipped and not streams:
             raise AirbyteTracedException(
                 message="The token can read none of the streams. " + " ".join(skipped),
                 failure_type=FailureType.config_error,
             )
-        if skipped:
-            logger.warning(f"Discovered {len(streams)} streams; left out {len(skipped)}: {', '.join(r.split(':')[0] for r in skipped)}.")
+        if skipped or unserved:
+            left_out = skipped + unserved
+            logger.warning(f"Discovered {len(streams)} streams; left out {len(left_out)}: {', '.join(r.split(':')[0] for r in left_out)}.")
         return AirbyteCatalog(streams=streams)
 
     def _select_streams(self, streams: List[Any], configured_catalog: ConfiguredAirbyteCatalog) -> List[Any]:

@@ -15,6 +15,8 @@ from typing import Any, Dict, Iterable, List, Optional
 
 import requests
 
+from source_hubspot.objects import STANDARD_OBJECTS
+
 REPO = Path(__file__).resolve().parents[1]
 PRIVATE_APP_TOKEN = "sandbox-private-app-token"
 CRM_STREAMS = ["contacts", "companies", "deals", "tickets"]
@@ -22,7 +24,12 @@ ENGAGEMENT_TYPES = ["calls", "emails", "meetings", "notes", "tasks"]
 ENGAGEMENT_STREAMS = [f"engagements_{kind}" for kind in ENGAGEMENT_TYPES]
 UNIFIED_ENGAGEMENTS = "engagements"
 ALL_STREAMS = CRM_STREAMS + ENGAGEMENT_STREAMS + [UNIFIED_ENGAGEMENTS]
-STREAM_OBJECT = {**{name: name for name in CRM_STREAMS}, **{f"engagements_{k}": k for k in ENGAGEMENT_TYPES}}
+# HubSpot's other standard objects (source_hubspot/objects.py): stream -> object type. The sandbox generates none of
+# them unless asked (sandbox/standard_objects.py, DEMO_COUNTS).
+STANDARD_STREAM_OBJECT = {stream: name for name, _, _, stream, *_ in STANDARD_OBJECTS}
+STANDARD_STREAMS = list(STANDARD_STREAM_OBJECT)
+STREAM_OBJECT = {**{name: name for name in CRM_STREAMS}, **{f"engagements_{k}": k for k in ENGAGEMENT_TYPES},
+                 **STANDARD_STREAM_OBJECT}
 # The object types each stream reads.
 STREAM_OBJECTS = {**{name: [obj] for name, obj in STREAM_OBJECT.items()}, UNIFIED_ENGAGEMENTS: ENGAGEMENT_TYPES}
 # The analyst tables (source_hubspot/analyst.py): owners, pipeline stages, association links, property history, merges.

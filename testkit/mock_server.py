@@ -239,6 +239,33 @@ def missing_scopes(scope: str = "crm.objects.contacts.read", legacy: bool = Fals
     return body
 
 
+def schema(type_id: str, name: str, plural: str = "", associated: Sequence[str] = (), portal: int = 9876543,
+           properties: Optional[Sequence[tuple]] = None) -> Dict[str, Any]:
+    """One custom object schema as GET /crm/v3/schemas lists it: type id `2-...`, `name`, labels, the properties
+    (name, type) (default: the fixture's, which hold hs_object_id and hs_lastmodifieddate) and association
+    definitions to the type ids `associated`."""
+    body = response("schemas")["results"][0]
+    number = type_id.split("-", 1)[1]
+    body.update(id=number, objectTypeId=type_id, name=name, fullyQualifiedName=f"p{portal}_{name}")
+    body["labels"] = {"singular": (plural or name).rstrip("s"), "plural": plural or name}
+    template = body["associations"][0]
+    body["associations"] = [{**template, "id": str(200 + i), "fromObjectTypeId": type_id, "toObjectTypeId": other,
+                             "name": f"{name}_to_{other}"} for i, other in enumerate(associated)]
+    if properties is not None:
+        body["properties"] = properties_body(properties)["results"]
+    return body
+
+
+def schemas_body(*schemas: Dict[str, Any]) -> Dict[str, Any]:
+    """GET /crm/v3/schemas's answer: every custom object schema, no paging."""
+    return {"results": list(schemas)}
+
+
+def mock_no_custom_objects(requests_mock, api: str = API) -> None:
+    """A portal without custom objects: discover's schemas call answers an empty list."""
+    requests_mock.get(f"{api}/crm/v3/schemas", json=schemas_body())
+
+
 def validation_error(message: Optional[str] = None) -> Dict[str, Any]:
     """400 VALIDATION_ERROR, with HubSpot's message or this one."""
     body = response("error_400_validation_error")

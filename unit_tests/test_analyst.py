@@ -20,6 +20,7 @@ from testkit.mock_server import (
     deal_splits_batch,
     missing_scopes,
     mock_contacts,
+    mock_no_custom_objects,
     owner,
     owners_page,
     properties_body,
@@ -69,6 +70,7 @@ def test_given_token_without_owners_and_deals_scopes_when_discover_then_those_ta
         requests_mock.get(f"{API}/crm/v3/properties/{object_type}", status_code=403,
                           json=missing_scopes("crm.objects.deals.read"))
     requests_mock.get(f"{API}/crm/v3/owners", status_code=403, json=missing_scopes("crm.objects.owners.read"))
+    mock_no_custom_objects(requests_mock)
 
     output = run_discover(private_app_config())
 
@@ -85,6 +87,7 @@ def test_given_token_without_owners_and_deals_scopes_when_discover_then_those_ta
 def test_given_history_property_unknown_to_hubspot_when_discover_then_a_warning_names_it(requests_mock):
     requests_mock.get(re.compile(rf"{re.escape(API)}/crm/v3/properties/\w+$"), json=properties_body(CONTACT_PROPERTIES))
     requests_mock.get(f"{API}/crm/v3/owners", json=owners_page([]))
+    mock_no_custom_objects(requests_mock)
 
     output = run_discover(private_app_config(contacts_history_properties=["email", "lifecyclestagee"]))
 

@@ -121,12 +121,14 @@ def test_given_every_concern_when_paths_for_a_version_then_numbered_for_v3_and_d
         "objects": "/crm/v3/objects", "properties": "/crm/v3/properties", "associations": "/crm/v4/associations",
         "owners": "/crm/v3/owners", "pipelines": "/crm/v3/pipelines", "oauth_token": "/oauth/v1/token",
         "deal_splits": "/crm/v3/objects/deals/splits",
+        "schemas": "/crm/v3/schemas",
     }
     assert paths.paths_for("2026-09") == {
         "objects": "/crm/objects/2026-09", "properties": "/crm/properties/2026-09",
         "associations": "/crm/associations/2026-09", "owners": "/crm/owners/2026-09",
         "pipelines": "/crm/pipelines/2026-09", "oauth_token": "/oauth/2026-09/token",
         "deal_splits": "/deal-splits/2026-09",
+        "schemas": "/crm-object-schemas/2026-09/schemas",
     }
     assert paths.api_version({}) == paths.api_version({"api_version": ""}) == paths.api_version({"api_version": None})
     assert paths.api_version({}) == "2026-09"
@@ -140,6 +142,7 @@ def test_given_every_concern_when_paths_for_a_version_then_numbered_for_v3_and_d
         ("/crm/v4/associations/contacts/deals/batch/read", ("associations", "v3", "contacts/deals/batch/read")),
         ("/oauth/2026-03/token", ("oauth_token", "2026-03", "")),
         ("/proxy/crm/owners/2026-09", ("owners", "2026-09", "")),
+        ("/crm-object-schemas/2026-09/schemas", ("schemas", "2026-09", "")),
         ("/crm/v4/objects/contacts/1/associations/deals", None),
         ("/crm/v3/objects/deals/splits/batch/read", ("deal_splits", "v3", "batch/read")),
         ("/deal-splits/2026-09/batch/read", ("deal_splits", "2026-09", "batch/read")),

@@ -225,3 +225,15 @@ def test_given_heavy_runs_then_each_is_a_row_named_for_its_workload():
     assert [(r["workload"], r["wall_s"]) for r in rows] == [("heavy", 200.0), ("heavy-wide", 300.0)]
     assert rows[1]["note"] == "incomplete"
     assert set(bench.HEAVY_WORKLOADS) <= set(bench.WORKLOADS)
+
+
+def test_given_a_discover_run_then_its_row_holds_wall_calls_and_the_calls_per_object_type():
+    discovered = {"wall_s": 3.2, "exit_code": 0, "target_s": 5.0, "load_1min_at_start": 1.5,
+                  "wall_without_custom_objects_s": 2.9, "calls_without_custom_objects": 10, "cpu_s": 2.1,
+                  "cpu_without_custom_objects_s": 1.8, "custom_objects": 20,
+                  "object_types": 29, "streams": 38, "custom_streams": 20, "calls": 11, "calls_per_object_type": 11 / 29,
+                  "custom_calls": 1, "custom_calls_per_custom_object": 0.05, "rate_limited_429": 0}
+    (row,) = bench.history_rows(results(discover=discovered), "abc1234")
+    assert row["workload"] == "discover" and (row["wall_s"], row["calls"], row["http_429"]) == (3.2, 11, 0)
+    assert "0.38 calls per object type" in row["note"] and "0.05 per custom object" in row["note"]
+    assert "MISSED" not in row["note"] and "without custom objects 2.90 s" in row["note"]

@@ -55,6 +55,8 @@ from testkit.mock_server import (
     TOKEN_URL,
     mock_contacts,
     properties_body,
+    schema,
+    schemas_body,
     token_response,
     validation_error,
 )
@@ -119,8 +121,10 @@ def _command(source, args, config, catalog_=None) -> EntrypointOutput:
 
 
 def _mock_all_properties(requests_mock) -> None:
-    """Discover reads every stream's property definitions (registered first so specific mocks still win)."""
+    """Discover reads every stream's property definitions (registered first so specific mocks still win), and the
+    portal's custom objects (one here, typed from its schema)."""
     requests_mock.get(re.compile(rf"{re.escape(API)}/crm/v3/properties/\w+$"), json=properties_body(CONTACT_PROPERTIES))
+    requests_mock.get(f"{API}/crm/v3/schemas", json=schemas_body(schema("2-4587120", "machines", associated=["0-2"])))
 
 
 class RotatingTokenEndpoint:

@@ -7,6 +7,7 @@ from airbyte_cdk.models import SyncMode
 
 from source_hubspot.source import SourceHubspot, load_manifest, only_streams
 from testkit.connector import catalog, private_app_config
+from testkit.mock_server import mock_no_custom_objects
 
 
 def _built(source: SourceHubspot) -> list:
@@ -18,9 +19,10 @@ def test_given_a_catalog_then_only_its_streams_and_contacts_are_built():
     assert _built(source) == ["companies", "contacts", "owners"]
 
 
-def test_given_no_catalog_then_every_stream_is_built():
+def test_given_no_catalog_then_every_stream_is_built(requests_mock):
+    mock_no_custom_objects(requests_mock)  # discover also asks for the portal's custom objects: here none
     every = [entry for entry in load_manifest()["streams"]]
-    assert len(_built(SourceHubspot(config=private_app_config()))) == len(every) == 20
+    assert len(_built(SourceHubspot(config=private_app_config()))) == len(every) == 41
 
 
 def test_given_property_history_of_other_streams_then_one_history_stream_each_is_built_besides_the_manifests():
@@ -29,6 +31,12 @@ def test_given_property_history_of_other_streams_then_one_history_stream_each_is
     built = sorted(stream.name for stream in SourceHubspot(config=config).streams(config=config))
     assert len(built) == len(load_manifest()["streams"]) + 1
     assert "engagements_tasks_property_history" in built and built.count("deals_property_history") == 1
+
+
+def test_given_a_catalog_of_built_in_streams_then_custom_objects_are_not_asked_for(requests_mock):
+    built = _built(SourceHubspot(catalog=catalog("companies"), config=private_app_config(), state=None))
+
+    assert built == ["companies", "contacts"] and requests_mock.request_history == []
 
 
 def test_only_streams_keeps_the_named_definitions():
@@ -76,3 +84,18 @@ def test_given_an_incremental_read_by_search_windows_then_each_windows_slice_is_
     output = run_read(private_app_config(**ONE_WINDOW, **SEARCH_ONLY), catalog("contacts"))
     assert len(output.records) == 300
     assert len(hashed) < 50, f"{len(hashed)} slice hashes for 300 records"
+
+
+def test_given_a_catalog_then_the_unread_stream_entries_are_left_out_of_the_definitions_and_the_rest_kept():
+    from source_hubspot.source import without_unread_definitions
+
+    manifest = load_manifest()
+    kept = only_streams(manifest, {"contacts", "engagements", "goals", "contacts_property_history"})
+
+    definitions = without_unread_definitions(manifest, kept)
+
+    assert {"contacts_stream", "engagements_stream", "goals_stream", "contacts_property_history_stream"} <= set(definitions)
+    # what the kept entries refer to stays: their bases, the windows of engagements, the history table's base
+    assert {"object_stream", "crm_object_stream", "engagements_windows", "property_history_stream"} <= set(definitions)
+    assert not {"deals_stream", "products_stream", "users_stream", "merges_stream"} & set(definitions)
+    assert set(manifest["definitions"]) - set(definitions) <= {entry["$ref"].rsplit("/", 1)[-1] for entry in manifest["streams"]}
