@@ -107,3 +107,17 @@ def test_given_a_token_without_the_quotes_and_commerce_scopes_when_discovered_th
     said = _warnings(run)
     assert "quotes" in said and "crm.objects.quotes.read" in said
     assert "invoices" in said and "crm.objects.invoices.read" in said
+
+
+def test_given_line_items_in_the_catalog_when_association_links_read_then_their_pairs_are_rows_too(sandbox):
+    from testkit.analyst_truth import links
+
+    run = run_connector("read", sandbox.private_app_config(start_date=START),
+                        configured_catalog(["line_items", "association_links"], incremental=True))
+
+    assert run.returncode == 0 and not run.errors, [e["message"] for e in run.errors]
+    rows = [(r["fromObjectType"], r["fromObjectId"], r["toObjectType"], r["toObjectId"], r["associationTypeId"])
+            for r in run.records["association_links"]]
+    assert len(rows) == len(set(rows))
+    held = {row[:5] for row in links(sandbox, "line_items", "deals")}
+    assert held and {row for row in rows if row[0] == "line_items"} == held

@@ -17,7 +17,7 @@ have the legacy `tickets` scope.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 CONTACTS_SCOPE = "crm.objects.contacts.read"
 
@@ -154,13 +154,14 @@ def activity_types() -> List[str]:
     return [entry.name for entry in OBJECT_TYPES.values() if entry.activity]
 
 
-def link_targets() -> Dict[str, List[str]]:
+def link_targets(selected: Iterable[str] = ()) -> Dict[str, List[str]]:
     """from-type -> the types its association links are read to: every associated pair of registered types once,
     read from the type registered later. Two types are associated when either entry names the other (a custom
     object's entry names the types it links to; the core entries need not name it back). An optional type's pairs
-    are not read (a portal without it would fail the whole table; its records carry their association ids all the
-    same)."""
-    order = [name for name, entry in OBJECT_TYPES.items() if not entry.optional]
+    are read when its stream is among `selected` (the streams of the run's catalog: the portal serves it), not
+    otherwise (a portal without it would fail the whole table)."""
+    chosen = set(selected)
+    order = [name for name, entry in OBJECT_TYPES.items() if not entry.optional or entry.stream in chosen]
     targets: Dict[str, List[str]] = {}
     for position, name in enumerate(order):
         earlier = [

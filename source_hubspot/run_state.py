@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, ClassVar, Dict, List, Mapping
+from typing import Any, ClassVar, Dict, FrozenSet, Iterable, List, Mapping, Set
 
 
 class Registry:
@@ -65,6 +65,24 @@ class Once(RunRegistry):
                 return False
             cls._said[key] = True
             return True
+
+
+class SelectedStreams(RunRegistry):
+    """The streams this run's configured catalog names (none at spec, check and discover): what association_links
+    reads the optional objects' pairs for (objects.link_targets)."""
+
+    _names: ClassVar[Set[str]] = set()
+
+    @classmethod
+    def choose(cls, names: Iterable[str]) -> None:
+        with cls._lock:
+            cls._names.clear()
+            cls._names.update(names)
+
+    @classmethod
+    def names(cls) -> FrozenSet[str]:
+        with cls._lock:
+            return frozenset(cls._names)
 
 
 class RunClock(RunRegistry):

@@ -46,7 +46,7 @@ from source_hubspot.custom_objects import (
 from source_hubspot.factory import HubspotComponentFactory
 from source_hubspot.paths import describe
 from source_hubspot.progress import ApiCalls, SkippedStreams
-from source_hubspot.run_state import begin_run
+from source_hubspot.run_state import SelectedStreams, begin_run
 
 
 def without_full_refresh_state(
@@ -126,6 +126,7 @@ class SourceHubspot(ConcurrentDeclarativeSource):
         # The streams a read is configured with (None: discover, check, spec), and the custom object streams once
         # the schemas API was read (dynamic_streams).
         self._configured: Optional[set] = {c.stream.name for c in catalog.streams} if catalog is not None else None
+        SelectedStreams.choose(self._configured or ())
         self._custom_streams: Optional[List[Dict[str, Any]]] = None
         if catalog is not None:
             # A read builds only the streams it reads (and contacts, the check stream): building all of them is
@@ -171,10 +172,12 @@ class SourceHubspot(ConcurrentDeclarativeSource):
     def dynamic_streams(self) -> List[Dict[str, Any]]:
         """One object stream per custom object of the portal (custom_objects.py), in the CDK's hook for streams
         found at run time: read at discover and by a read that names a custom stream, once per run; check, and a
-        read of built-in streams alone, never ask for them."""
+        read of built-in streams alone, never ask for them. Beside them, the manifest's own dynamic streams (the
+        property history streams the config lists), resolved after the custom objects are registered, as they may
+        name one."""
         if self._custom_streams is None:
             self._custom_streams = self._find_custom_streams()
-        return self._custom_streams
+        return [*super().dynamic_streams, *self._custom_streams]
 
     def _find_custom_streams(self) -> List[Dict[str, Any]]:
         configured = self._configured

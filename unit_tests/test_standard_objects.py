@@ -11,7 +11,7 @@ import pytest
 from source_hubspot import objects
 from source_hubspot.source import load_manifest
 from testkit.connector import private_app_config, run_discover
-from testkit.mock_server import API, missing_scopes, properties_body, validation_error
+from testkit.mock_server import API, deal_splits_batch, missing_scopes, mock_no_custom_objects, properties_body, validation_error
 
 CORE = {"contacts", "companies", "deals", "tickets"}
 # Airbyte's HubSpot source's names for the objects it has (a drop-in keeps them).
@@ -35,7 +35,7 @@ def test_given_the_standard_objects_then_each_is_an_optional_registry_entry_with
         definition = definitions[f"{stream}_stream"]
         assert definition["$parameters"] == {"name": stream, "object_type": name}
         assert streams.count(f"{stream}_stream") == 1, stream
-    names = [d.get("name") for d in definitions.values() if isinstance(d, dict) and d.get("name")]
+    names = [definitions[ref].get("name") for ref in streams]
     assert len(names) == len(set(names)), "two stream entries share a name"
 
 
@@ -44,11 +44,19 @@ def test_given_an_object_airbyte_has_then_the_stream_keeps_airbytes_name_else_hu
         assert stream == AIRBYTE_NAMES.get(name, name), name
 
 
-def test_given_optional_types_then_association_links_reads_none_of_their_pairs():
+def test_given_optional_types_not_in_the_catalog_then_association_links_reads_none_of_their_pairs():
     targets = objects.link_targets()
     optional = {entry.name for entry in objects.OBJECT_TYPES.values() if entry.optional}
     assert optional and not optional & (set(targets) | {t for ts in targets.values() for t in ts})
     assert targets["companies"] == ["contacts"] and targets["tickets"] == ["contacts", "companies", "deals"]  # as before
+    assert objects.link_targets({"contacts", "association_links"}) == targets
+
+
+def test_given_an_optional_type_in_the_catalog_then_association_links_reads_its_pairs_and_no_others_change():
+    shipped = objects.link_targets()
+    chosen = objects.link_targets({"line_items", "quotes", "association_links"})
+    assert chosen["line_items"] == ["deals"] and chosen["quotes"] == ["contacts", "companies", "deals"]
+    assert {k: v for k, v in chosen.items() if k not in ("line_items", "quotes")} == shipped
 
 
 @pytest.mark.parametrize("status, body", [(403, {"status": "error", "category": "FORBIDDEN",
@@ -60,6 +68,8 @@ def test_given_a_portal_that_does_not_serve_an_optional_object_when_discover_the
     requests_mock.get(f"{API}/crm/v3/properties/listings", status_code=status, json=body)
     requests_mock.get(f"{API}/crm/v3/properties/quotes", status_code=403, json=missing_scopes("crm.objects.quotes.read"))
     requests_mock.get(f"{API}/crm/v3/owners", json={"results": []})
+    requests_mock.post(f"{API}/crm/v3/objects/deals/splits/batch/read", json=deal_splits_batch([]))
+    mock_no_custom_objects(requests_mock)
 
     output = run_discover(private_app_config())
 
@@ -76,6 +86,8 @@ def test_given_a_core_object_refused_the_same_way_when_discover_then_discover_fa
     requests_mock.get(re.compile(rf"{re.escape(API)}/crm/v3/properties/\w+$"), json=properties_body([("name", "string")]))
     requests_mock.get(f"{API}/crm/v3/properties/deals", status_code=400, json=validation_error("Invalid object type"))
     requests_mock.get(f"{API}/crm/v3/owners", json={"results": []})
+    requests_mock.post(f"{API}/crm/v3/objects/deals/splits/batch/read", json=deal_splits_batch([]))
+    mock_no_custom_objects(requests_mock)
 
     output = run_discover(private_app_config(), expecting_exception=True)
 

@@ -23,6 +23,7 @@ from source_hubspot.components.memos import ProcessMemo
 from source_hubspot.components.pages import Page, PageExtractor
 from source_hubspot.constants import ASSOCIATION_BATCH_SIZE
 from source_hubspot.paths import api_paths
+from source_hubspot.run_state import SelectedStreams
 
 
 @dataclass
@@ -31,7 +32,7 @@ class LinkSourceTypes(ListPartitionRouter):
     (objects.link_targets). CDK type that nearly fits: ListPartitionRouter (this is one), whose values the manifest
     would have to repeat from the registry."""
 
-    values: Union[str, List[str]] = field(default_factory=lambda: list(objects.link_targets()))
+    values: Union[str, List[str]] = field(default_factory=lambda: list(objects.link_targets(SelectedStreams.names())))
     cursor_field: Union[InterpolatedString, str] = "object_type"
     config: Config = field(default_factory=dict)
     parameters: InitVar[Mapping[str, Any]] = None
@@ -72,7 +73,7 @@ class AssociationLinksExtractor(PageExtractor):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self.stream = str(parameters["name"])
-        self.targets: Dict[str, List[str]] = objects.link_targets()
+        self.targets: Dict[str, List[str]] = objects.link_targets(SelectedStreams.names())
         self.associations_path = api_paths(self.config)["associations"]
         self.backoff = float(self.config.get("retry_backoff_factor", 1) or 0)
         self._lock = threading.Lock()

@@ -17,7 +17,7 @@ from source_hubspot import objects
 from source_hubspot.components.analyst_history import history_choice, history_stream_type
 from source_hubspot.components.errors import is_missing_scope
 from source_hubspot.components.memos import PropertyDefinitions
-from source_hubspot.run_state import RunRegistry
+from source_hubspot.run_state import RunRegistry, SelectedStreams
 
 logger = logging.getLogger("airbyte")
 
@@ -70,7 +70,9 @@ class ScopeCheck(SchemaLoader):
         self.stream = str(parameters["name"])
         single = [parameters["object_type"]] if parameters.get("object_type") else []
         self.object_types: List[str] = list(parameters.get("object_types") or single)
-        self.link_targets: Dict[str, List[str]] = objects.link_targets() if parameters.get("reads_links") else {}
+        self.link_targets: Dict[str, List[str]] = (
+            objects.link_targets(SelectedStreams.names()) if parameters.get("reads_links") else {}
+        )
         self.reads_history = bool(parameters.get("reads_history"))
         if self.reads_history and not self.object_types:
             # A history stream property_history added names its object stream (an unknown name fails here).
