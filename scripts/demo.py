@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Dict
+
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sandbox.standard_objects import DEMO_COUNTS  # noqa: E402
+from source_hubspot.custom_objects import custom_objects  # noqa: E402
 from testkit import analyst_truth  # noqa: E402
 from testkit.harness import (  # noqa: E402
     ALL_STREAMS,
@@ -41,11 +45,20 @@ def read_analyst_tables(sandbox: Sandbox) -> bool:
     return run.returncode == 0 and not run.errors
 
 
+def custom_streams(sandbox: Sandbox) -> Dict[str, str]:
+    """The sandbox's custom objects: stream name -> the object's fully qualified name (what the sandbox counts)."""
+    config = sandbox.private_app_config()
+    token = config["credentials"]["access_token"]
+    answer = requests.get(f"{sandbox.url}/crm/v3/schemas", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    answer.raise_for_status()
+    return {item.stream: item.entry.name for item in custom_objects(answer.json()["results"])}
+
+
 def main() -> int:
     print("Starting the HubSpot sandbox (fake HubSpot on 127.0.0.1 with generated data)...")
     standard = [arg for name, count in DEMO_COUNTS.items() for arg in (f"--{name}", str(count))]
     with Sandbox("--contacts", "2000", "--companies", "300", "--deals", "300", "--tickets", "200",
-                 "--custom-properties", "40", "--search-rate", "5", *standard) as sandbox:
+                 "--custom-properties", "40", "--search-rate", "5", "--custom-objects", "3", *standard) as sandbox:
         print(f"Sandbox at {sandbox.url}")
         # The sandbox's records start in 2022; a start_date spares the empty yearly search windows since 2006.
         config = sandbox.private_app_config(start_date="2021-06-01T00:00:00Z")
@@ -53,7 +66,8 @@ def main() -> int:
         check = run_connector("check", config)
         status = [m["connectionStatus"] for m in check.of_type("CONNECTION_STATUS")]
         print(f"  check: {status[-1]['status'] if status else 'no status'}")
-        streams = ALL_STREAMS + STANDARD_STREAMS
+        custom = custom_streams(sandbox)  # custom_<name>: one stream per custom object (docs/custom-objects.md)
+        streams = ALL_STREAMS + STANDARD_STREAMS + list(custom)
         print(f"Running: source-hubspot read (incremental) of {', '.join(streams)}")
         run = run_connector("read", config, configured_catalog(streams, incremental=True))
         for error in run.errors:
@@ -61,7 +75,7 @@ def main() -> int:
         print(f"\n{'stream':<24}{'records':>10}{'in sandbox':>12}")
         for stream in streams:
             emitted = len(run.records.get(stream, []))
-            held = sum(len(sandbox.ids(object_type)) for object_type in STREAM_OBJECTS[stream])
+            held = sum(len(sandbox.ids(object_type)) for object_type in STREAM_OBJECTS.get(stream, [custom.get(stream)]))
             print(f"{stream:<24}{emitted:>10}{held:>12}")
         sample_stream = ALL_STREAMS[0]
         if run.records.get(sample_stream):

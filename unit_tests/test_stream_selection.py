@@ -25,7 +25,8 @@ def test_given_no_catalog_then_every_stream_is_built(requests_mock):
     assert len(_built(SourceHubspot(config=private_app_config()))) == len(every) == 41
 
 
-def test_given_property_history_of_other_streams_then_one_history_stream_each_is_built_besides_the_manifests():
+def test_given_property_history_of_other_streams_then_one_history_stream_each_is_built_besides_the_manifests(requests_mock):
+    mock_no_custom_objects(requests_mock)
     config = private_app_config(property_history=[{"stream": "engagements_tasks", "properties": ["hs_task_status"]},
                                                   {"stream": "deals", "properties": ["amount"]}])
     built = sorted(stream.name for stream in SourceHubspot(config=config).streams(config=config))

@@ -106,6 +106,13 @@ class PropertyDefinitions(ProcessMemo):
             )
         return [prop for prop in results_of(response) if isinstance(prop, Mapping) and prop.get("name")]
 
+    @classmethod
+    def known(cls, url_base: str, object_type: str, properties: List[Mapping[str, Any]]) -> None:
+        """Definitions HubSpot gave in another answer of this run (a custom object's schema holds its properties,
+        custom_objects.py): the properties API is not asked for them."""
+        with cls._lock:
+            cls._by_key[(url_base, object_type)] = [prop for prop in properties if prop.get("name")]
+
     _names: ClassVar[Dict[Tuple[str, str], BodyList]] = {}
 
     @classmethod
