@@ -160,3 +160,17 @@ def test_given_a_bare_custom_object_name_in_a_path_then_the_sandbox_refuses_it_a
 
     assert bare.status_code == 400 and by_id.status_code == by_name.status_code == 200
     assert by_id.json()["results"] == by_name.json()["results"]
+
+
+def test_given_a_custom_objects_history_listed_when_it_is_read_alone_then_its_versions_come(portal):
+    config = _config(portal, property_history=[{"stream": "custom_cars", "properties": ["name"]}],
+                     start_date="2021-06-01T00:00:00Z", window_days=3650)
+    assert "custom_cars_property_history" in {s.name for s in run_discover(config).catalog.catalog.streams}
+    reset_run_state()
+
+    output = run_read(config, catalog("custom_cars_property_history", sync_mode=SyncMode.incremental))
+
+    rows = _records(output, "custom_cars_property_history")
+    assert not output.errors and "Skipping" not in _warnings(output), _warnings(output)
+    assert rows and {row["property"] for row in rows} == {"name"}
+    assert {row["objectId"] for row in rows} <= set(_ids(portal, CARS))

@@ -199,7 +199,9 @@ class SourceHubspot(ConcurrentDeclarativeSource):
         if wanted is not None:
             reason = (f"the token lacks the scope(s) {SCHEMAS_SCOPE}" if schemas is None
                       else "the portal's schemas API no longer lists this custom object (it was deleted)")
-            for name in sorted(wanted - {item.stream for item in found}):
+            # A custom object's property history stream needs its type registered (above), not a stream of its own.
+            read = {item.stream for item in found} | {objects.history_stream(item.entry) for item in found}
+            for name in sorted(wanted - read):
                 SkippedStreams.skip(name, reason)
                 _logger.warning(f"Skipping stream {name} in this sync: {reason}.")
             found = [item for item in found if item.stream in wanted]
