@@ -38,6 +38,12 @@ SEARCH_INTERVAL_SECONDS = 1.0
 # How much later than its interval a slot is given back: the time a call spends between leaving our budget and
 # reaching HubSpot varies (thread scheduling, connection set-up), and HubSpot counts arrivals.
 GENERAL_MARGIN_SECONDS = 0.3
+# HubSpot's general limit is a burst limit (so many calls in any 10 s): while the window holds fewer than this share
+# of it, calls leave as soon as they are made; past it, evenly spaced, so that whoever waits with the highest
+# priority gets each slot. A discover's or check's few dozen calls then take a round trip or two, not 54 ms each
+# (190 / 10 s); a long read is paced as before once its first calls fill half the window. Search keeps its even
+# spacing: its limit is per second, and a burst arrives with the latency's spread (see below).
+GENERAL_BURST_SHARE = 0.5
 # Search's starts at the spread of a call's latency (100 ms at 50-150 ms): with 60 ms, calls that left evenly spaced
 # arrived six in a second and each 429 cost a second of search (measured: 7 429s a read at 0.06, 1 at 0.12).
 SEARCH_MARGIN_SECONDS = 0.12
@@ -53,11 +59,12 @@ _MARK = "_hubspot_budget_mark"
 class RollingWindow:
     """At most `limit` calls in any `interval` (+ margin) seconds, by the moment each call left."""
 
-    def __init__(self, name: str, limit: int, interval: float, margin: float) -> None:
+    def __init__(self, name: str, limit: int, interval: float, margin: float, burst_share: float = 0.0) -> None:
         self.name = name
         self.limit = max(1, int(limit))
         self.interval = interval
         self.margin = margin
+        self.burst_share = burst_share  # calls leave unspaced while the window holds fewer than this share of limit
         self.sent: deque = deque()
         self.blocked_until = 0.0
         self.lock = threading.Lock()
@@ -71,7 +78,7 @@ class RollingWindow:
 
     def acquire(self, priority: int = 0) -> int:
         """Blocks until a call may leave, callers of a higher priority first; returns how many calls the window
-        holds with this one. Calls leave at least (interval + margin) / limit apart."""
+        holds with this one. Past the burst share, calls leave at least (interval + margin) / limit apart."""
         with self.lock:
             self.waiting[priority] += 1
         try:
@@ -83,7 +90,8 @@ class RollingWindow:
                     if wait <= 0:
                         # Slots are handed out evenly spaced, not in bursts: whoever waits with the highest
                         # priority when the next one is due gets it.
-                        due = (self.sent[-1] + (self.interval + self.margin) / self.limit - now) if self.sent else 0.0
+                        spaced = bool(self.sent) and len(self.sent) >= self.limit * self.burst_share
+                        due = (self.sent[-1] + (self.interval + self.margin) / self.limit - now) if spaced else 0.0
                         if len(self.sent) >= self.limit:
                             wait = self.sent[0] + self.interval + self.margin - now
                         elif due > 0:
@@ -155,7 +163,7 @@ class HubspotRateBudget(APIBudget):
         super().__init__(policies=[])
         self.configured = calls_per_10_seconds
         self.general = RollingWindow("general", calls_per_10_seconds or DEFAULT_CALLS_PER_10_SECONDS,
-                                     GENERAL_INTERVAL_SECONDS, GENERAL_MARGIN_SECONDS)
+                                     GENERAL_INTERVAL_SECONDS, GENERAL_MARGIN_SECONDS, GENERAL_BURST_SHARE)
         self.search = RollingWindow("search", SEARCH_CALLS_PER_SECOND, SEARCH_INTERVAL_SECONDS, SEARCH_MARGIN_SECONDS)
         self._told_limit: Optional[int] = None
         self._calm_searches = 0  # searches answered without a 429 since the margin last changed

@@ -148,3 +148,18 @@ def test_given_a_window_with_room_then_calls_leave_evenly_spaced_not_in_a_burst(
     gaps = [b - a for a, b in zip(moments, moments[1:])]
     assert all(gap >= 0.09 for gap in gaps), gaps  # 0.5 s / 5 calls
     assert moments[-1] < 0.5
+
+
+def test_given_the_general_window_less_than_half_full_then_calls_leave_at_once_and_past_it_evenly_spaced():
+    from source_hubspot.budget import GENERAL_BURST_SHARE, HubspotRateBudget
+
+    window = HubspotRateBudget(calls_per_10_seconds=10).general  # 10 calls per 10.3 s: 1.03 s apart when spaced
+    assert GENERAL_BURST_SHARE == 0.5
+    started = time.monotonic()
+    for _ in range(5):
+        window.acquire()
+    burst = time.monotonic() - started
+    assert burst < 0.2, burst  # a discover's properties calls go out at once
+    window.acquire()
+    assert time.monotonic() - started >= 1.0  # the sixth call is spaced from the fifth
+    assert len(window.sent) == 6
