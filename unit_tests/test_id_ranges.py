@@ -23,6 +23,25 @@ def test_lists_cut_from_the_bottom_and_searches_from_the_top_until_they_meet_eac
     assert ranges.taken == 4
 
 
+def test_near_the_end_of_a_window_each_cut_takes_its_share_of_the_ids_left_down_to_a_least_span():
+    # Ids 0..99,999, 11 readers: full spans 8,000 (list) and 4,000 (search); shares of what is left below them.
+    ranges = IdRanges(0, 99_999, list_span=8_000, search_span=4_000, readers=11)
+    cuts = []
+    while True:
+        low, high = ranges.take_low(), ranges.take_high()
+        if low is None and high is None:
+            break
+        cuts += [("list", *low)] if low else []
+        cuts += [("search", high[0], high[1] if high[1] is not None else 100_000)] if high else []
+    spans = {kind: [end - start for k, start, end in cuts if k == kind] for kind in ("list", "search")}
+    assert spans["list"][0] == 8_000 and spans["search"][0] == 4_000  # far from the end: full spans
+    assert min(spans["list"][:-1]) == 1_000 and min(spans["search"]) >= 1_000  # never below 1/8 and 1/4 of them
+    assert spans["list"][-2] < 2_000  # the last cuts are small: readers finish together
+    covered = sorted((start, end) for _, start, end in cuts)
+    assert covered[0][0] == 0 and covered[-1][1] == 100_000
+    assert all(a[1] == b[0] for a, b in zip(covered, covered[1:]))  # each id once, no gap
+
+
 def test_a_list_goes_on_into_the_next_ids_only_while_no_reader_has_taken_them():
     ranges = _ranges()
     assert ranges.take_low() == (0, 1300)
