@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
 import requests
 from airbyte_cdk.utils.mapping_helpers import combine_mappings
 
@@ -135,5 +136,42 @@ def test_given_threads_asking_for_definitions_when_types_differ_then_their_reads
         assert not broken
         assert sorted(calls) == ["companies", "contacts", "deals"]  # the second caller of a type waited for the first
         assert all(len(PropertyDefinitions.get(requester, t)) == 1 for t in set(types))
+    finally:
+        PropertyDefinitions.clear()
+
+
+def test_given_a_stream_of_several_object_types_then_their_definitions_are_asked_for_at_once_and_errors_keep_their_order():
+    import threading
+    from types import SimpleNamespace
+
+    from source_hubspot.components.memos import PropertyDefinitions
+
+    kinds = ["calls", "emails", "meetings", "notes", "tasks"]
+    # Each read waits until all five are in flight: one after another, the barrier breaks after its timeout.
+    all_in_flight = threading.Barrier(len(kinds), timeout=10)
+    broken = []
+
+    def send_request(stream_slice, **kwargs):
+        try:
+            all_in_flight.wait()
+        except threading.BrokenBarrierError:
+            broken.append(stream_slice["object_type"])
+        if stream_slice["object_type"] in failing:
+            raise ValueError(stream_slice["object_type"])
+        response = requests.Response()
+        response._content = json.dumps(properties_body([(f"{stream_slice['object_type']}_x", "string")])).encode()
+        return response
+
+    requester = SimpleNamespace(get_url_base=lambda: "http://127.0.0.1:1/", send_request=send_request)
+    failing: set = set()
+    PropertyDefinitions.clear()
+    try:
+        answers = PropertyDefinitions.get_each(requester, kinds)
+        assert not broken
+        assert [[p["name"] for p in answer] for answer in answers] == [[f"{kind}_x"] for kind in kinds]
+        PropertyDefinitions.clear()
+        failing = {"meetings", "tasks"}
+        with pytest.raises(ValueError, match="meetings"):  # the first failing type in the stream's order
+            PropertyDefinitions.get_each(requester, kinds)
     finally:
         PropertyDefinitions.clear()

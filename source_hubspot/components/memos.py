@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, ClassVar, Dict, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.models import FailureType
@@ -105,6 +106,16 @@ class PropertyDefinitions(ProcessMemo):
                 failure_type=FailureType.transient_error,
             )
         return [prop for prop in results_of(response) if isinstance(prop, Mapping) and prop.get("name")]
+
+    @classmethod
+    def get_each(cls, requester: HttpRequester, object_types: List[str]) -> List[List[Mapping[str, Any]]]:
+        """The definitions of several object types (the engagements stream's five), asked for at once: one after
+        another they held the read's start for five round trips (1.2 s at 200-400 ms). The first type's error, in
+        the given order, is raised as one after another would raise it."""
+        if len(object_types) < 2:
+            return [cls.get(requester, object_type) for object_type in object_types]
+        with ThreadPoolExecutor(max_workers=len(object_types), thread_name_prefix="properties") as pool:
+            return list(pool.map(lambda object_type: cls.get(requester, object_type), object_types))
 
     @classmethod
     def known(cls, url_base: str, object_type: str, properties: List[Mapping[str, Any]]) -> None:

@@ -84,8 +84,8 @@ class HubspotPropertiesSchemaLoader(SchemaLoader):
         # One schema object per stream: the caster keys its per-property table on it.
         if self._schema is None:
             definitions: Dict[str, Mapping[str, Any]] = {}
-            for object_type in self.object_types:
-                for prop in PropertyDefinitions.get(self.requester, object_type):
+            for properties in PropertyDefinitions.get_each(self.requester, self.object_types):
+                for prop in properties:
                     definitions.setdefault(prop["name"], prop)
             self._schema = build_object_schema(list(definitions.values()), self.associations)
             if self.engagement_columns:
