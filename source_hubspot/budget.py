@@ -98,8 +98,8 @@ class RollingWindow:
                     self._expire(now)
                     wait = self.blocked_until - now
                     if wait <= 0:
-                        # Slots are handed out evenly spaced, not in bursts: whoever waits with the highest
-                        # priority when the next one is due gets it.
+                        # Past the burst share, slots are handed out evenly spaced on a schedule (next_slot):
+                        # whoever waits with the highest priority when the next one is due gets it.
                         spacing = (self.interval + self.margin) / self.limit
                         spaced = bool(self.sent) and len(self.sent) >= self.limit * self.burst_share
                         due = (self.next_slot - now) if spaced else 0.0

@@ -163,3 +163,24 @@ def test_given_the_general_window_less_than_half_full_then_calls_leave_at_once_a
     window.acquire()
     assert time.monotonic() - started >= 1.0  # the sixth call is spaced from the fifth
     assert len(window.sent) == 6
+
+
+def test_given_a_caller_late_for_its_slot_then_the_later_slots_keep_their_schedule():
+    import threading
+
+    from source_hubspot.budget import RollingWindow
+
+    # 0.1 s apart; up to 4 slots a late window catches up.
+    window = RollingWindow("general", limit=10, interval=1.0, margin=0.0, catch_up_slots=4)
+    window.acquire()
+    started = time.monotonic()
+    threading.Event().wait(0.35)  # the next caller comes 0.25 s after its slot was due
+    moments = []
+    for _ in range(4):
+        window.acquire()
+        moments.append(time.monotonic() - started)
+    # The slots due at 0.1 and 0.2 are caught up at once; then 0.3 and 0.4 by the schedule. Spaced from the last
+    # departure instead, the four would have left at 0.35, 0.45, 0.55 and 0.65.
+    assert moments[2] - moments[0] < 0.05, moments
+    assert moments[3] < 0.5, moments
+    assert len(window.sent) == 5
