@@ -157,8 +157,8 @@ def _propagate_types_and_parameters(
     use_parent_parameters: Optional[bool] = None,
 ) -> Dict[str, Any]:
     """The CDK's ManifestComponentTransformer deep-copies a component's whole subtree at every level on the way down,
-    so each leaf is copied once per ancestor: 1.6 s of CPU per start-up for this manifest's ~60 streams, a third of a
-    discover. This version gives the same result (unit test: equal output for the whole manifest and for shared
+    so each leaf is copied once per ancestor: 1.2 s of CPU when a discover's source is built (61 streams), 0.6 s with
+    this version. It gives the same result (unit test: equal output for the whole manifest and for shared
     subtrees and list-valued parameters) building each level's containers once: new dicts and lists on the way down,
     one deep copy per leaf (a JSON schema, a mapping holding no component, a non-dict list item). Parameters are
     copied per level as the CDK does, so no two components share a mutable value."""
@@ -236,7 +236,7 @@ def _transformer_module() -> Any:
 
 
 def _validate_source(self: Any) -> None:
-    """The CDK validates the manifest against its whole component schema each time a source is built: ~0.4 s of CPU
+    """The CDK validates the manifest against its whole component schema each time a source is built: 0.8 s of CPU
     per start (check, discover and every read). The connector's manifest is the packaged file (or a part of it: a
     read drops the definitions of streams it does not build), validated by unit_tests/test_speedups.py with the
     CDK's own validator; a source built from any other manifest is validated as the CDK does."""
@@ -250,7 +250,7 @@ _TYPE_HINTS: Dict[type, Dict[str, Any]] = {}
 
 def _type_hints(obj: Any, *args: Any, **kwargs: Any) -> Dict[str, Any]:
     """The component factory asks `typing.get_type_hints` for a custom component's class each time it builds one
-    (~1,600 times in a discover, 0.25 s): a class's hints do not change, so each class's are read once and handed out
+    (~1,600 times in a discover, 0.25 s of CPU): a class's hints do not change, so each class's are read once and handed out
     as a copy."""
     from airbyte_cdk.sources.declarative.parsers import model_to_component_factory
 
