@@ -879,6 +879,12 @@ def print_rate(r: Dict[str, Any]) -> None:
     print_rate_rows(r)
 
 
+def print_rows(rows: List[Tuple[str, Any]]) -> None:
+    """A workload's figures, one `label  value` line each."""
+    for label, value in rows:
+        print(f"  {label:32s} {value}")
+
+
 def print_rate_rows(r: Dict[str, Any]) -> None:
     rows = [
         ("records emitted / expected", f"{r['records_emitted']:,} / {r['records_expected']:,}" + ("" if r["complete"] else "  INCOMPLETE")),
@@ -891,8 +897,7 @@ def print_rate_rows(r: Dict[str, Any]) -> None:
         ("progress lines", f"{r['progress_lines']}, longest gap {r['progress_max_gap_s'] or 0:.1f} s"),
         ("sync report = records emitted", r["report_counts_equal_emitted"]),
     ]
-    for label, value in rows:
-        print(f"  {label:32s} {value}")
+    print_rows(rows)
 
 
 def print_wide_rate(w: Dict[str, Any]) -> None:
@@ -956,8 +961,7 @@ def print_discover(d: Dict[str, Any]) -> None:
         ("custom objects' calls", f"{d['custom_calls']}: {d['custom_calls_per_custom_object']:.2f} per custom object"),
         ("429s", d["rate_limited_429"]),
     ]
-    for label, value in rows:
-        print(f"  {label:32s} {value}")
+    print_rows(rows)
     if d["errors"]:
         print(f"  stderr: {d['errors']}")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from airbyte_cdk.models import SyncMode
+from airbyte_cdk.models import SyncMode, Type
 
 from source_hubspot import objects
 from source_hubspot.custom_objects import STREAM_PREFIX, custom_objects, stream_configs, stream_entry, stream_names
@@ -168,6 +168,17 @@ def test_given_schemas_api_rejects_the_request_when_discover_then_it_fails_sayin
     assert output.errors
     message = output.errors[-1].trace.error.message
     assert "HubSpot rejected a request as invalid" in message and "Unknown parameter" in message
+
+
+def test_given_a_schemas_answer_that_points_to_a_next_page_when_discover_then_it_fails_rather_than_drop_objects(requests_mock):
+    _built_in_mocks(requests_mock)
+    requests_mock.get(SCHEMAS, json={**schemas_body(schema("2-11", "cars")), "paging": {"next": {"after": "2"}}})
+
+    output = run_discover(private_app_config(), expecting_exception=True)
+
+    message = output.errors[-1].trace.error.message
+    assert "schemas API answered one page" in message and "pointed to another" in message
+    assert not output.get_message_by_types([Type.CATALOG])  # no catalog that would lack them
 
 
 # --------------------------------------------------------------------------------------------------------------
